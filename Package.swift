@@ -1,0 +1,57 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// The numeric kernels want vector FMA. x86-64-v3 (AVX2 + FMA, every x86 server since 2013)
+// is the portable choice; `-target-cpu native` is faster on AVX-512 hosts but crashes elsewhere.
+// Package.swift is compiled for the host, so `arch` here is the machine that builds Orbit.
+#if arch(x86_64)
+let vectorISA: [String] = ["-Xcc", "-march=x86-64-v3"]
+#else
+let vectorISA: [String] = []
+#endif
+
+let numericSettings: [SwiftSetting] = [
+    .unsafeFlags(vectorISA),
+    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "Orbit",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "orbit", targets: ["OrbitCLI"]),
+        .library(name: "OrbitCore", targets: ["OrbitCore"]),
+        .library(name: "OrbitStore", targets: ["OrbitStore"]),
+        .library(name: "OrbitSynth", targets: ["OrbitSynth"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // layer 0: vocabulary
+        .target(name: "OrbitCore", swiftSettings: numericSettings),
+
+        // layer 1: parts
+        .target(name: "OrbitSynth", dependencies: ["OrbitCore"], swiftSettings: numericSettings),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "OrbitStore",
+            dependencies: ["OrbitCore", "CZlib", .product(name: "GRDB", package: "GRDB.swift")]),
+
+        // layer 2: logic
+
+        // layer 3: applications
+        .executableTarget(
+            name: "OrbitCLI",
+            dependencies: [
+                "OrbitCore", "OrbitStore", "OrbitSynth",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .testTarget(name: "OrbitCoreTests", dependencies: ["OrbitCore"]),
+        .testTarget(name: "OrbitStoreTests", dependencies: ["OrbitStore", "OrbitSynth"]),
+        .testTarget(name: "OrbitSynthTests", dependencies: ["OrbitSynth"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

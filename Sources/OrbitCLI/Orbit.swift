@@ -1,0 +1,19 @@
+import ArgumentParser
+
+@main
+struct Orbit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "orbit",
+        abstract: "Orbit: who to follow and which posts to read, for a social platform.",
+        discussion: """
+            Data lives in an embedded SQLite store (--store, default ./orbit-data/orbit.sqlite).
+            Start with `orbit demo`, which needs no input.
+            """,
+        subcommands: [Demo.self, Generate.self, Import.self, Stats.self])
+}
+
+/// Options shared by commands that open the store.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: "Path of the embedded SQLite store (created if missing).")
+    var store: String = "orbit-data/orbit.sqlite"
+}

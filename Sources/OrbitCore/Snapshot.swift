@@ -1,0 +1,190 @@
+/// What one user did towards one author, aggregated over the author's posts (SPEC §2.2).
+public struct AuthorEngagement: Hashable, Sendable {
+    public var author: UserIndex
+    public var signals: EngagementSignals
+    /// Number of interactions of any kind with the author's posts.
+    public var count: Int32
+    /// Time of the latest of those interactions.
+    public var lastTime: Timestamp
+
+    public init(author: UserIndex, signals: EngagementSignals, count: Int32, lastTime: Timestamp) {
+        self.author = author
+        self.signals = signals
+        self.count = count
+        self.lastTime = lastTime
+    }
+
+    /// Merges another interaction (or aggregate) into this one.
+    public mutating func absorb(_ signals: EngagementSignals, count: Int32 = 1, at time: Timestamp) {
+        self.signals.formUnion(signals)
+        self.count += count
+        self.lastTime = max(lastTime, time)
+    }
+}
+
+/// The immutable in-memory view of the store that every request reads.
+///
+/// Holds the follow graph in CSR form in both directions, blocks, user flags, posts, per-post
+/// engagement counts and the per-(user, author) engagement aggregate. Built in O(events) by
+/// `Snapshot.build`; shared by all readers without locks.
+public struct Snapshot: Sendable {
+    /// The store version this snapshot reflects; changes after it live in an overlay.
+    public let version: Int64
+    public let userCount: Int
+    public let postCount: Int
+
+    /// followees of a user (out-edges), sorted.
+    public let followees: CSR
+    /// followers of a user (in-edges), sorted.
+    public let followers: CSR
+    /// When each follower started following, parallel to `followers.targets`.
+    public let followedAt: [Timestamp]
+    /// users each user blocked, sorted.
+    public let blocks: CSR
+    public let userFlags: [UserFlags]
+    public let userCreatedAt: [Timestamp]
+
+    public let postAuthor: [UserIndex]
+    public let postCreatedAt: [Timestamp]
+    /// posts of each author, sorted by index (which follows creation order on import).
+    public let postsByAuthor: CSR
+    /// Interaction counts per post and kind: `postKindCounts[post * 6 + kind.rawValue]`.
+    public let postKindCounts: [Int32]
+    /// posts each user interacted with in any way (sorted): the "seen" set of the browse pool.
+    public let seenPosts: CSR
+
+    /// Engagement aggregates per user, sorted by author: row `u` is `engagementOffsets[u] ..< [u+1]`.
+    public let engagementOffsets: [Int]
+    public let engagement: [AuthorEngagement]
+
+    public static let kindCount = Interaction.Kind.allCases.count
+
+    // MARK: queries
+
+    public func follows(_ user: UserIndex, _ other: UserIndex) -> Bool { followees.contains(user, other) }
+    public func hasBlocked(_ user: UserIndex, _ other: UserIndex) -> Bool { blocks.contains(user, other) }
+    public func flags(of user: UserIndex) -> UserFlags {
+        Int(user) < userFlags.count && user >= 0 ? userFlags[Int(user)] : []
+    }
+
+    /// The engagement aggregates of `user`, sorted by author index.
+    public func engagements(of user: UserIndex) -> ArraySlice<AuthorEngagement> {
+        let u = Int(user)
+        guard u >= 0, u < userCount else { return [] }
+        return engagement[engagementOffsets[u]..<engagementOffsets[u + 1]]
+    }
+
+    public func interactionCount(post: PostIndex, kind: Interaction.Kind) -> Int32 {
+        postKindCounts[Int(post) * Self.kindCount + Int(kind.rawValue)]
+    }
+
+    /// Approximate bytes held by the snapshot's arrays.
+    public var byteCount: Int {
+        followees.byteCount + followers.byteCount + followedAt.count * 8 + blocks.byteCount
+            + userFlags.count + userCreatedAt.count * 8 + postAuthor.count * 4 + postCreatedAt.count * 8
+            + postsByAuthor.byteCount + postKindCounts.count * 4 + seenPosts.byteCount
+            + engagementOffsets.count * 8 + engagement.count * MemoryLayout<AuthorEngagement>.stride
+    }
+
+    /// The raw material of a snapshot, in columns so a store can fill it without per-row objects.
+    public struct Columns: Sendable {
+        public var version: Int64 = 0
+        public var userCount = 0
+        public var userFlags: [UserFlags] = []
+        public var userCreatedAt: [Timestamp] = []
+        public var followFollower: [UserIndex] = []
+        public var followFollowee: [UserIndex] = []
+        public var followCreatedAt: [Timestamp] = []
+        public var blockUser: [UserIndex] = []
+        public var blockBlocked: [UserIndex] = []
+        public var postAuthor: [UserIndex] = []
+        public var postCreatedAt: [Timestamp] = []
+        public var interactionUser: [UserIndex] = []
+        public var interactionPost: [PostIndex] = []
+        public var interactionKind: [UInt8] = []
+        public var interactionTime: [Timestamp] = []
+
+        public init() {}
+
+        public mutating func append(_ f: Follow) {
+            followFollower.append(f.follower)
+            followFollowee.append(f.followee)
+            followCreatedAt.append(f.createdAt)
+        }
+
+        public mutating func append(_ i: Interaction) {
+            interactionUser.append(i.user)
+            interactionPost.append(i.post)
+            interactionKind.append(i.kind.rawValue)
+            interactionTime.append(i.timestamp)
+        }
+    }
+
+    /// Builds a snapshot in O(users + posts + events). Follows and blocks may come in any order
+    /// and with duplicates; user and post arrays must be indexed by their dense index.
+    public static func build(_ c: Columns) -> Snapshot {
+        let n = c.userCount
+        let p = c.postAuthor.count
+        precondition(c.userFlags.count == n && c.userCreatedAt.count == n, "user columns must have userCount rows")
+
+        let (out, _) = CSR.build(rows: n, sources: c.followFollower, targets: c.followFollowee)
+        let (inc, inOrder) = CSR.build(rows: n, sources: c.followFollowee, targets: c.followFollower)
+        let followedAt = inOrder.map { c.followCreatedAt[$0] }
+        let (blocks, _) = CSR.build(rows: n, sources: c.blockUser, targets: c.blockBlocked)
+        let (byAuthor, _) = CSR.build(rows: n, sources: c.postAuthor, targets: (0..<Int32(p)).map { $0 })
+
+        var kindCounts = [Int32](repeating: 0, count: p * kindCount)
+        for e in 0..<c.interactionPost.count {
+            kindCounts[Int(c.interactionPost[e]) * kindCount + Int(c.interactionKind[e])] += 1
+        }
+        let (seen, _) = CSR.build(rows: n, sources: c.interactionUser, targets: c.interactionPost)
+
+        // Engagement: group interactions by user (counting sort), then by author within the row.
+        let (byUser, order) = groupOrder(rows: n, keys: c.interactionUser)
+        var engOffsets = [Int](repeating: 0, count: n + 1)
+        var eng: [AuthorEngagement] = []
+        eng.reserveCapacity(c.interactionUser.count / 2)
+        var row: [AuthorEngagement] = []
+        for u in 0..<n {
+            row.removeAll(keepingCapacity: true)
+            for k in byUser[u]..<byUser[u + 1] {
+                let e = order[k]
+                let kind = Interaction.Kind(rawValue: c.interactionKind[e]) ?? .view
+                let author = c.postAuthor[Int(c.interactionPost[e])]
+                row.append(AuthorEngagement(author: author, signals: kind.signal, count: 1, lastTime: c.interactionTime[e]))
+            }
+            row.sort { $0.author < $1.author }
+            for item in row {
+                if eng.count > engOffsets[u], eng[eng.count - 1].author == item.author {
+                    eng[eng.count - 1].absorb(item.signals, count: item.count, at: item.lastTime)
+                } else {
+                    eng.append(item)
+                }
+            }
+            engOffsets[u + 1] = eng.count
+        }
+
+        return Snapshot(
+            version: c.version, userCount: n, postCount: p,
+            followees: out, followers: inc, followedAt: followedAt, blocks: blocks,
+            userFlags: c.userFlags, userCreatedAt: c.userCreatedAt,
+            postAuthor: c.postAuthor, postCreatedAt: c.postCreatedAt, postsByAuthor: byAuthor,
+            postKindCounts: kindCounts, seenPosts: seen,
+            engagementOffsets: engOffsets, engagement: eng)
+    }
+
+    /// A stable counting sort of positions by key: positions of key `r` are
+    /// `order[offsets[r] ..< offsets[r + 1]]`.
+    static func groupOrder(rows: Int, keys: [Int32]) -> (offsets: [Int], order: [Int]) {
+        var offsets = [Int](repeating: 0, count: rows + 1)
+        for k in keys { offsets[Int(k) + 1] += 1 }
+        for i in 0..<rows { offsets[i + 1] += offsets[i] }
+        var cursor = offsets
+        var order = [Int](repeating: 0, count: keys.count)
+        for (e, k) in keys.enumerated() {
+            order[cursor[Int(k)]] = e
+            cursor[Int(k)] += 1
+        }
+        return (offsets, order)
+    }
+}

@@ -1,0 +1,136 @@
+import OrbitCore
+
+/// One write to the store, in the platform's external ids (what the API and importers speak).
+public enum Event: Hashable, Sendable {
+    case user(id: String, createdAt: Timestamp)
+    case follow(follower: String, followee: String, at: Timestamp)
+    case unfollow(follower: String, followee: String, at: Timestamp)
+    case block(user: String, blocked: String, at: Timestamp)
+    case unblock(user: String, blocked: String, at: Timestamp)
+    case post(id: String, author: String, at: Timestamp)
+    case interaction(user: String, post: String, kind: Interaction.Kind, at: Timestamp)
+    case setFlags(user: String, flags: UserFlags, at: Timestamp)
+}
+
+/// One change recorded by the store, in dense indices, as `changes(since:)` returns it.
+public struct Change: Hashable, Sendable {
+    /// What changed; raw values are stored on disk.
+    public enum Operation: UInt8, Sendable {
+        case user = 0, follow = 1, unfollow = 2, block = 3, unblock = 4, post = 5, interaction = 6, setFlags = 7
+        /// A bulk import: too many rows to replay, so readers reload the snapshot.
+        case bulkImport = 8
+    }
+
+    public var version: Int64
+    public var operation: Operation
+    /// user, follower, blocker or author, by operation.
+    public var a: Int32
+    /// followee, blocked user or post, by operation.
+    public var b: Int32
+    /// interaction kind or user flags.
+    public var detail: UInt8
+    public var timestamp: Timestamp
+
+    public init(version: Int64, operation: Operation, a: Int32, b: Int32, detail: UInt8, timestamp: Timestamp) {
+        self.version = version
+        self.operation = operation
+        self.a = a
+        self.b = b
+        self.detail = detail
+        self.timestamp = timestamp
+    }
+}
+
+/// What an import wrote.
+public struct ImportSummary: Sendable, CustomStringConvertible {
+    public var report: ImportReport
+    public var newUsers = 0
+    public var newPosts = 0
+    public var followsAdded = 0
+    public var followsAlreadyPresent = 0
+    public var blocksAdded = 0
+    public var interactionsAdded = 0
+    public var interactionsAlreadyPresent = 0
+    public var usersUpdated = 0
+    public var seconds = 0.0
+    public var version: Int64 = 0
+
+    public init(report: ImportReport) { self.report = report }
+
+    public var description: String {
+        var parts = ["\(report.rowsRead) rows read"]
+        if newUsers > 0 { parts.append("\(newUsers) new users") }
+        if usersUpdated > 0 { parts.append("\(usersUpdated) user rows applied") }
+        if newPosts > 0 { parts.append("\(newPosts) new posts") }
+        if followsAdded + followsAlreadyPresent > 0 {
+            parts.append("\(followsAdded) follows added (\(followsAlreadyPresent) already present)")
+        }
+        if blocksAdded > 0 { parts.append("\(blocksAdded) blocks added") }
+        if interactionsAdded + interactionsAlreadyPresent > 0 {
+            parts.append("\(interactionsAdded) interactions added (\(interactionsAlreadyPresent) already present)")
+        }
+        if report.selfFollowsDropped > 0 { parts.append("\(report.selfFollowsDropped) self-follows dropped (no signal)") }
+        if report.badRowCount > 0 {
+            let why = report.badRowsByCategory.sorted { $0.value > $1.value }.map { "\($0.value) \($0.key)" }
+            parts.append("\(report.badRowCount) bad rows skipped (\(why.joined(separator: ", ")))")
+        }
+        return parts.joined(separator: ", ")
+    }
+}
+
+/// Row counts of the store.
+public struct StoreCounts: Hashable, Sendable {
+    public var users = 0, follows = 0, blocks = 0, posts = 0, interactions = 0
+    public var version: Int64 = 0
+    public init() {}
+}
+
+/// Why the store refused a write or a read.
+public enum StoreError: Error, CustomStringConvertible, Sendable {
+    case unknownPost(String)
+    case unknownUser(String)
+    case emptyID(String)
+    case timestampOutOfRange(Timestamp)
+    case schemaTooNew(found: Int, supported: Int)
+    case database(String)
+
+    public var description: String {
+        switch self {
+        case .unknownPost(let id): "unknown post \"\(id)\": create the post before recording interactions with it"
+        case .unknownUser(let id): "unknown user \"\(id)\""
+        case .emptyID(let what): "empty id for \(what)"
+        case .timestampOutOfRange(let t):
+            "timestamp \(t) is out of range (Unix seconds between 0 and \(TimestampRange.max))"
+        case .schemaTooNew(let found, let supported):
+            "the database was written by a newer Orbit (schema \(found), this build knows \(supported)); upgrade Orbit"
+        case .database(let message): "database error: \(message)"
+        }
+    }
+}
+
+/// The system of record: every write goes here; snapshots and models are derived from it.
+///
+/// Implementations (embedded SQLite, PostgreSQL) share the importers and answer the same
+/// test suite, so callers never depend on which one they hold.
+public protocol Store: Sendable {
+    /// Imports files in one transaction: all rows or, on a bad row, none (unless skipping bad rows).
+    func importFiles(
+        _ sources: [ImportSource], options: ImportOptions, progress: (@Sendable (String) -> Void)?
+    ) async throws -> ImportSummary
+
+    /// Appends events atomically and returns the store version after them.
+    @discardableResult
+    func append(_ events: [Event]) async throws -> Int64
+
+    /// Reads the whole store into an immutable snapshot and its catalog.
+    func loadSnapshot() async throws -> LoadedSnapshot
+
+    /// Changes recorded after `version`, oldest first, at most `limit`.
+    func changes(since version: Int64, limit: Int) async throws -> [Change]
+
+    /// The version of the latest change.
+    func currentVersion() async throws -> Int64
+
+    /// Row counts.
+    func counts() async throws -> StoreCounts
+}

@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "OrbitCore", targets: ["OrbitCore"]),
         .library(name: "OrbitStore", targets: ["OrbitStore"]),
         .library(name: "OrbitSynth", targets: ["OrbitSynth"]),
+        .library(name: "OrbitRecommend", targets: ["OrbitRecommend"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -40,18 +41,20 @@ let package = Package(
             dependencies: ["OrbitCore", "CZlib", .product(name: "GRDB", package: "GRDB.swift")]),
 
         // layer 2: logic
+        .target(name: "OrbitRecommend", dependencies: ["OrbitCore"], swiftSettings: numericSettings),
 
         // layer 3: applications
         .executableTarget(
             name: "OrbitCLI",
             dependencies: [
-                "OrbitCore", "OrbitStore", "OrbitSynth",
+                "OrbitCore", "OrbitStore", "OrbitSynth", "OrbitRecommend",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .testTarget(name: "OrbitCoreTests", dependencies: ["OrbitCore"]),
         .testTarget(name: "OrbitStoreTests", dependencies: ["OrbitStore", "OrbitSynth"]),
         .testTarget(name: "OrbitSynthTests", dependencies: ["OrbitSynth"]),
+        .testTarget(name: "OrbitRecommendTests", dependencies: ["OrbitRecommend", "OrbitStore"]),
     ],
     swiftLanguageModes: [.v6]
 )

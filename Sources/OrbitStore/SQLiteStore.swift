@@ -312,6 +312,12 @@ public final class SQLiteStore: Store {
     // MARK: reads
 
     public func loadSnapshot() async throws -> LoadedSnapshot {
+        let (columns, catalog) = try await loadColumns()
+        return LoadedSnapshot(snapshot: Snapshot.build(columns), catalog: catalog)
+    }
+
+    /// Reads every table into snapshot columns (one read transaction, so they are consistent).
+    public func loadColumns() async throws -> (Snapshot.Columns, Catalog) {
         try await pool.read { db in
             let catalog = try self.catalog(db)
             var c = Snapshot.Columns()
@@ -350,7 +356,7 @@ public final class SQLiteStore: Store {
                 c.interactionKind.append(UInt8(truncatingIfNeeded: columnInt(s, 2)))
                 c.interactionTime.append(columnInt(s, 3))
             }
-            return LoadedSnapshot(snapshot: Snapshot.build(c), catalog: catalog)
+            return (c, catalog)
         }
     }
 

@@ -134,3 +134,27 @@ public protocol Store: Sendable {
     /// Row counts.
     func counts() async throws -> StoreCounts
 }
+
+extension Overlay {
+    /// Applies a change read from the store. Returns false for a bulk import, after which the
+    /// caller must load a new snapshot instead.
+    public mutating func apply(_ c: Change, snapshot: Snapshot) -> Bool {
+        switch c.operation {
+        case .user: addUser(c.a)
+        case .follow: follow(c.a, c.b)
+        case .unfollow: unfollow(c.a, c.b)
+        case .block: block(c.a, c.b)
+        case .unblock: unblock(c.a, c.b)
+        case .setFlags: setFlags(c.a, UserFlags(rawValue: c.detail))
+        case .post: addPost(c.b, author: c.a, createdAt: c.timestamp)
+        case .interaction:
+            let author = Int(c.b) < snapshot.postCount ? snapshot.postAuthor[Int(c.b)] : newPosts[c.b]?.author
+            guard let author, let kind = Interaction.Kind(rawValue: c.detail) else { break }
+            interact(c.a, post: c.b, author: author, kind: kind, at: c.timestamp)
+        case .bulkImport:
+            return false
+        }
+        markApplied(version: c.version)
+        return true
+    }
+}

@@ -1,0 +1,163 @@
+/// Events that arrived after the snapshot was built, applied on top of it so that filters and
+/// the engaged-authors source react at once, without rebuilding the snapshot.
+///
+/// Kept small by design: the service folds it into a new snapshot in the background.
+public struct Overlay: Sendable {
+    /// Users and posts known after the snapshot (new ones have indices ≥ the snapshot's counts).
+    public private(set) var userCount: Int
+    public private(set) var postCount: Int
+    public private(set) var followsAdded: [UserIndex: Set<UserIndex>] = [:]
+    public private(set) var followsRemoved: [UserIndex: Set<UserIndex>] = [:]
+    public private(set) var blocksAdded: [UserIndex: Set<UserIndex>] = [:]
+    public private(set) var blocksRemoved: [UserIndex: Set<UserIndex>] = [:]
+    public private(set) var flags: [UserIndex: UserFlags] = [:]
+    /// Engagement since the snapshot, per user and author, to merge with the snapshot's aggregate.
+    public private(set) var engagement: [UserIndex: [UserIndex: AuthorEngagement]] = [:]
+    /// Posts created after the snapshot: author and creation time.
+    public private(set) var newPosts: [PostIndex: (author: UserIndex, createdAt: Timestamp)] = [:]
+    /// Posts each user interacted with since the snapshot.
+    public private(set) var seenPosts: [UserIndex: Set<PostIndex>] = [:]
+    /// Store version of the last change applied.
+    public private(set) var version: Int64
+    public private(set) var changeCount = 0
+
+    public init(snapshot: Snapshot) {
+        userCount = snapshot.userCount
+        postCount = snapshot.postCount
+        version = snapshot.version
+    }
+
+    /// Applies one follow-graph or engagement event; `postAuthor` resolves a post's author.
+    public mutating func follow(_ a: UserIndex, _ b: UserIndex) {
+        growUsers(a, b)
+        followsRemoved[a]?.remove(b)
+        followsAdded[a, default: []].insert(b)
+        changeCount += 1
+    }
+
+    public mutating func unfollow(_ a: UserIndex, _ b: UserIndex) {
+        growUsers(a, b)
+        followsAdded[a]?.remove(b)
+        followsRemoved[a, default: []].insert(b)
+        changeCount += 1
+    }
+
+    public mutating func block(_ a: UserIndex, _ b: UserIndex) {
+        growUsers(a, b)
+        blocksRemoved[a]?.remove(b)
+        blocksAdded[a, default: []].insert(b)
+        changeCount += 1
+    }
+
+    public mutating func unblock(_ a: UserIndex, _ b: UserIndex) {
+        growUsers(a, b)
+        blocksAdded[a]?.remove(b)
+        blocksRemoved[a, default: []].insert(b)
+        changeCount += 1
+    }
+
+    public mutating func setFlags(_ u: UserIndex, _ f: UserFlags) {
+        growUsers(u, u)
+        flags[u] = f
+        changeCount += 1
+    }
+
+    public mutating func addUser(_ u: UserIndex) { growUsers(u, u) }
+
+    public mutating func addPost(_ p: PostIndex, author: UserIndex, createdAt: Timestamp) {
+        growUsers(author, author)
+        newPosts[p] = (author, createdAt)
+        postCount = max(postCount, Int(p) + 1)
+        changeCount += 1
+    }
+
+    public mutating func interact(_ u: UserIndex, post: PostIndex, author: UserIndex, kind: Interaction.Kind, at t: Timestamp) {
+        growUsers(u, author)
+        engagement[u, default: [:]][author, default: AuthorEngagement(author: author, signals: [], count: 0, lastTime: t)]
+            .absorb(kind.signal, at: t)
+        seenPosts[u, default: []].insert(post)
+        changeCount += 1
+    }
+
+    public mutating func markApplied(version v: Int64) { version = max(version, v) }
+
+    private mutating func growUsers(_ a: UserIndex, _ b: UserIndex) {
+        userCount = max(userCount, Int(max(a, b)) + 1)
+    }
+}
+
+/// The snapshot seen through its overlay: what every recommendation reads.
+public struct LiveView: Sendable {
+    public let snapshot: Snapshot
+    public let overlay: Overlay
+
+    public init(snapshot: Snapshot, overlay: Overlay? = nil) {
+        self.snapshot = snapshot
+        self.overlay = overlay ?? Overlay(snapshot: snapshot)
+    }
+
+    public var userCount: Int { overlay.userCount }
+    public var postCount: Int { overlay.postCount }
+
+    public func follows(_ a: UserIndex, _ b: UserIndex) -> Bool {
+        if overlay.followsAdded[a]?.contains(b) == true { return true }
+        if overlay.followsRemoved[a]?.contains(b) == true { return false }
+        return snapshot.followees.contains(a, b)
+    }
+
+    public func hasBlocked(_ a: UserIndex, _ b: UserIndex) -> Bool {
+        if overlay.blocksAdded[a]?.contains(b) == true { return true }
+        if overlay.blocksRemoved[a]?.contains(b) == true { return false }
+        return snapshot.blocks.contains(a, b)
+    }
+
+    public func flags(of u: UserIndex) -> UserFlags { overlay.flags[u] ?? snapshot.flags(of: u) }
+
+    /// Followees of `u`, sorted, with the overlay's follows and unfollows applied.
+    public func followees(of u: UserIndex) -> [UserIndex] {
+        let added = overlay.followsAdded[u], removed = overlay.followsRemoved[u]
+        let base = snapshot.followees.row(u)
+        if (added?.isEmpty ?? true) && (removed?.isEmpty ?? true) { return Array(base) }
+        var set = Set(base)
+        if let removed { set.subtract(removed) }
+        if let added { set.formUnion(added) }
+        return set.sorted()
+    }
+
+    /// Followee count without materialising the list when the overlay does not touch `u`.
+    public func followeeCount(of u: UserIndex) -> Int {
+        if overlay.followsAdded[u] == nil && overlay.followsRemoved[u] == nil { return snapshot.followees.degree(u) }
+        return followees(of: u).count
+    }
+
+    /// Engagement aggregates of `u` (snapshot merged with overlay), sorted by author.
+    public func engagements(of u: UserIndex) -> [AuthorEngagement] {
+        let base = snapshot.engagements(of: u)
+        guard let extra = overlay.engagement[u], !extra.isEmpty else { return Array(base) }
+        var merged: [UserIndex: AuthorEngagement] = [:]
+        for e in base { merged[e.author] = e }
+        for (a, e) in extra {
+            if var m = merged[a] {
+                m.absorb(e.signals, count: e.count, at: e.lastTime)
+                merged[a] = m
+            } else {
+                merged[a] = e
+            }
+        }
+        return merged.values.sorted { $0.author < $1.author }
+    }
+
+    /// Whether `u` has any behaviour at all (follows or interactions); cold start when not.
+    public func hasBehaviour(_ u: UserIndex) -> Bool {
+        followeeCount(of: u) > 0 || !snapshot.engagements(of: u).isEmpty || overlay.engagement[u] != nil
+    }
+
+    public func hasSeen(_ u: UserIndex, post: PostIndex) -> Bool {
+        overlay.seenPosts[u]?.contains(post) == true || snapshot.seenPosts.contains(u, post)
+    }
+
+    public func author(of post: PostIndex) -> UserIndex? {
+        if Int(post) < snapshot.postCount { return snapshot.postAuthor[Int(post)] }
+        return overlay.newPosts[post]?.author
+    }
+}

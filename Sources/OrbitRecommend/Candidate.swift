@@ -1,0 +1,75 @@
+import OrbitCore
+
+/// Where a recommended user came from; the order of SPEC §2 is the order of the cases.
+public enum SourceKind: String, CaseIterable, Sendable, Codable, CustomStringConvertible {
+    case popular = "popular"
+    case popularRecent = "popular_recent"
+    case hotAuthors = "hot_authors"
+    case engagedAuthors = "engaged_authors"
+    case modelSimple = "neumf_simple"
+    case modelComplex = "neumf_complex"
+    /// NeuMF scoring a bounded neighbourhood (graph candidates and popular users) instead of everyone.
+    case modelGraph = "neumf_graph"
+    case followeesOfFollowees = "followees_of_followees"
+    case coFollowers = "co_followers"
+
+    public var description: String { rawValue }
+}
+
+/// The facts behind a recommendation, from which its human reason is written.
+public enum Evidence: Hashable, Sendable {
+    case popular(followers: Int)
+    case popularRecent(newFollowers: Int, days: Int)
+    case hotAuthor(posts: Int)
+    case engaged(signals: EngagementSignals, interactions: Int, lastTime: Timestamp)
+    case model(probability: Float)
+    /// Found through similar follow edges (complex logic): `edges` similar edges led here.
+    case similarEdges(edges: Int, probability: Float)
+    case followedByFollowees(count: Int)
+    case coFollowed(count: Int)
+}
+
+/// One candidate user proposed by a source, with the score it was ranked by.
+public struct Candidate: Hashable, Sendable {
+    public var user: UserIndex
+    public var score: Float
+    public var source: SourceKind
+    public var evidence: Evidence
+
+    public init(user: UserIndex, score: Float, source: SourceKind, evidence: Evidence) {
+        self.user = user
+        self.score = score
+        self.source = source
+        self.evidence = evidence
+    }
+}
+
+/// A recommended user as answered to a client: who, why, and from which source.
+public struct UserRecommendation: Hashable, Sendable {
+    public var user: UserIndex
+    public var score: Float
+    public var source: SourceKind
+    public var evidence: Evidence
+
+    /// A short human reason such as "you commented on 2 posts by @a"; `name` renders a user.
+    public func reason(name: (UserIndex) -> String) -> String {
+        let who = "@" + name(user)
+        switch evidence {
+        case .popular(let n): return "popular: \(n) followers"
+        case .popularRecent(let n, let days): return "popular this \(days <= 7 ? "week" : "month"): \(n) new followers"
+        case .hotAuthor(let posts): return "writes hot posts (\(posts) trending)"
+        case .engaged(let signals, let n, _):
+            var acts: [String] = []
+            if signals.contains(.authorClicked) { acts.append("visited \(who)'s profile") }
+            if signals.contains(.commented) { acts.append("commented on posts by \(who)") }
+            if signals.contains(.reposted) { acts.append("reposted \(who)") }
+            if signals.contains(.liked) { acts.append("liked posts by \(who)") }
+            if acts.isEmpty { acts.append("read posts by \(who)") }
+            return "you " + acts.joined(separator: ", ") + " (\(n) interactions)"
+        case .model(let p): return "people like you follow \(who) (match \(Int((p * 100).rounded()))%)"
+        case .similarEdges(let e, _): return "similar to \(e) follows in your network"
+        case .followedByFollowees(let n): return "followed by \(n) \(n == 1 ? "person" : "people") you follow"
+        case .coFollowed(let n): return "followed by \(n) \(n == 1 ? "person" : "people") who follow the same accounts as you"
+        }
+    }
+}

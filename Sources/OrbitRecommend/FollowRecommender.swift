@@ -1,0 +1,133 @@
+import OrbitCore
+
+/// Which model-based logic fills the slots after the engaged authors.
+public enum ModelLogic: String, CaseIterable, Sendable, Codable {
+    /// Score every eligible user (SPEC §2.3 simple logic).
+    case simple
+    /// Nearest relation vectors plus graph expansion (SPEC §2.3 complex logic).
+    case complex
+    /// Score a bounded graph neighbourhood: fast at any scale.
+    case graph
+    /// No model: graph expansion and popularity only.
+    case none
+}
+
+/// How the blender fills `k` slots; chosen on validation data by `orbit evaluate --task follow`.
+public struct BlendConfig: Sendable, Codable, Equatable {
+    /// At most this many slots go to engaged authors (SPEC §2.2); nil lets them take all they can.
+    public var engagedQuota: Int? = nil
+    public var logic: ModelLogic = .graph
+    /// Slots the model may take before graph expansion; nil means all that remain.
+    public var modelQuota: Int? = nil
+    /// Users scored per request by the bounded (graph) logic.
+    public var graphBudget = 2_000
+    /// Similar edges per followee for the complex logic.
+    public var complexNeighbours = 20
+    public init() {}
+}
+
+/// The answer to one who-to-follow request.
+public struct FollowAnswer: Sendable {
+    public var items: [UserRecommendation]
+    public var coldStart: Bool
+    /// Users each filter kept out, over all sources consulted.
+    public var filtered: FilterCounts
+    /// Slots each source filled.
+    public var sources: [SourceKind: Int]
+}
+
+/// Fills `k` who-to-follow slots in SPEC §2's order: leaderboards for a user with no behaviour;
+/// otherwise engaged authors, then the model, then graph expansion, then popular users; de-duplicated
+/// and filtered, each item with its source and reason.
+public struct FollowRecommender: Sendable {
+    public let view: LiveView
+    public let leaderboards: Leaderboards
+    public let now: Timestamp
+    public var config: BlendConfig
+    public let scorer: (any PairScorer)?
+    public let edgeIndex: (any EdgeIndex)?
+    private let simple: ModelSimpleSource?
+
+    public init(
+        view: LiveView, leaderboards: Leaderboards, now: Timestamp, config: BlendConfig = BlendConfig(),
+        scorer: (any PairScorer)? = nil, edgeIndex: (any EdgeIndex)? = nil
+    ) {
+        self.view = view
+        self.leaderboards = leaderboards
+        self.now = now
+        self.config = config
+        self.scorer = scorer
+        self.edgeIndex = edgeIndex
+        simple = scorer.map { ModelSimpleSource(scorer: $0, snapshot: view.snapshot) }
+    }
+
+    /// A recommender over a new view (same models and leaderboards): how live events reach requests.
+    public func with(view: LiveView) -> FollowRecommender {
+        var r = self
+        r = FollowRecommender(view: view, leaderboards: leaderboards, now: now, config: config, scorer: scorer, edgeIndex: edgeIndex)
+        return r
+    }
+
+    /// The model-based source for a logic, or nil when there is no model (or no index for complex).
+    public func modelSource(_ logic: ModelLogic) -> (any CandidateSource)? {
+        guard let scorer else { return nil }
+        switch logic {
+        case .simple: return simple
+        case .graph: return ModelGraphSource(scorer: scorer, leaderboards: leaderboards, budget: config.graphBudget)
+        case .complex:
+            guard let edgeIndex else { return nil }
+            return ModelComplexSource(scorer: scorer, index: edgeIndex, neighbours: config.complexNeighbours)
+        case .none: return nil
+        }
+    }
+
+    public func recommend(user: UserIndex, k: Int, logic: ModelLogic? = nil) -> FollowAnswer {
+        let request = FollowRequest(user: user, view: view, now: now)
+        var filtered = FilterCounts()
+        var items: [UserRecommendation] = []
+        var taken = Set<UserIndex>()
+        var sources: [SourceKind: Int] = [:]
+
+        func add(_ cands: [Candidate], max: Int) {
+            var n = 0
+            for c in cands where items.count < k && n < max {
+                guard taken.insert(c.user).inserted else { continue }
+                items.append(UserRecommendation(user: c.user, score: c.score, source: c.source, evidence: c.evidence))
+                sources[c.source, default: 0] += 1
+                n += 1
+            }
+        }
+
+        let coldStart = !view.hasBehaviour(user)
+        if coldStart {
+            // Interleave the three leaderboards so a newcomer sees a mix.
+            let lists = [
+                PopularSource(leaderboards: leaderboards).candidates(for: request, limit: k, filtered: &filtered),
+                PopularSource(leaderboards: leaderboards, recent: true).candidates(for: request, limit: k, filtered: &filtered),
+                HotAuthorsSource(leaderboards: leaderboards).candidates(for: request, limit: k, filtered: &filtered),
+            ]
+            var i = 0
+            while items.count < k, i < k {
+                for l in lists where i < l.count { add([l[i]], max: 1) }
+                i += 1
+            }
+            return FollowAnswer(items: items, coldStart: true, filtered: filtered, sources: sources)
+        }
+
+        let engaged = EngagedAuthorsSource().candidates(for: request, limit: k, filtered: &filtered)
+        add(engaged, max: config.engagedQuota ?? k)
+        if items.count < k, let model = modelSource(logic ?? config.logic) {
+            add(model.candidates(for: request, limit: k, filtered: &filtered), max: config.modelQuota ?? k)
+        }
+        if items.count < k {
+            add(FolloweesOfFolloweesSource().candidates(for: request, limit: k + taken.count, filtered: &filtered), max: k)
+        }
+        if items.count < k {
+            add(CoFollowersSource().candidates(for: request, limit: k + taken.count, filtered: &filtered), max: k)
+        }
+        if items.count < k {
+            add(PopularSource(leaderboards: leaderboards).candidates(for: request, limit: k + taken.count, filtered: &filtered), max: k)
+        }
+        return FollowAnswer(items: items, coldStart: false, filtered: filtered, sources: sources)
+    }
+}

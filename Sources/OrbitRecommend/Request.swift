@@ -1,0 +1,82 @@
+import OrbitCore
+
+/// One who-to-follow request as the sources see it: the user, the live view and its filter.
+public struct FollowRequest: Sendable {
+    public let user: UserIndex
+    public let view: LiveView
+    public let eligibility: Eligibility
+    /// "Now" for recency windows; defaults to the latest event the snapshot holds, so replayed
+    /// or historical data behaves like live data.
+    public let now: Timestamp
+
+    public init(user: UserIndex, view: LiveView, now: Timestamp) {
+        self.user = user
+        self.view = view
+        self.eligibility = Eligibility(user: user, view: view)
+        self.now = now
+    }
+}
+
+/// A way of proposing users to follow. Each source returns only users the request's
+/// `Eligibility` allows, best first, and counts the ones it filtered.
+public protocol CandidateSource: Sendable {
+    var kind: SourceKind { get }
+    func candidates(for request: FollowRequest, limit: Int, filtered: inout FilterCounts) -> [Candidate]
+}
+
+/// Scores (user, candidate) pairs with a trained model: what the model-based sources need,
+/// whatever the model is.
+public protocol PairScorer: Sendable {
+    /// Users the model was trained on (indices below this can be scored as the asking user).
+    var knownUsers: Int { get }
+    /// Probabilities that `user` follows each of `candidates` (all < knownUsers).
+    func scores(user: UserIndex, candidates: [UserIndex]) -> [Float]
+    /// Dimension of a relation vector.
+    var relationDimension: Int { get }
+    /// Relation vectors (GMF product ++ last MLP layer) of `(user, item)` for each item, concatenated.
+    func relationVectors(user: UserIndex, items: [UserIndex]) -> [Float]
+}
+
+/// Nearest follow edges by relation vector (the complex logic's vector index).
+public protocol EdgeIndex: Sendable {
+    /// Ids of the `n` edges whose relation vectors are most similar to `vector`.
+    func nearestEdges(to vector: [Float], n: Int) -> [Int]
+    /// The (follower, followee) of an edge id.
+    func edge(_ id: Int) -> (follower: UserIndex, followee: UserIndex)
+}
+
+/// Top-`k` selection by score without sorting everything.
+func topK<T>(_ items: [T], k: Int, by score: (T) -> Float) -> [T] {
+    guard items.count > k else { return items.sorted { score($0) > score($1) } }
+    guard k > 0 else { return [] }
+    // A min-heap of size k keeps the best k seen so far.
+    var heap: [(Float, Int)] = []
+    heap.reserveCapacity(k)
+    func siftDown(_ i0: Int) {
+        var i = i0
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < heap.count, heap[l].0 < heap[m].0 { m = l }
+            if r < heap.count, heap[r].0 < heap[m].0 { m = r }
+            if m == i { return }
+            heap.swapAt(i, m)
+            i = m
+        }
+    }
+    for (idx, item) in items.enumerated() {
+        let s = score(item)
+        if heap.count < k {
+            heap.append((s, idx))
+            var i = heap.count - 1
+            while i > 0, heap[(i - 1) / 2].0 > heap[i].0 {
+                heap.swapAt(i, (i - 1) / 2)
+                i = (i - 1) / 2
+            }
+        } else if s > heap[0].0 {
+            heap[0] = (s, idx)
+            siftDown(0)
+        }
+    }
+    return heap.sorted { $0.0 > $1.0 }.map { items[$0.1] }
+}

@@ -1,0 +1,142 @@
+import OrbitCore
+
+/// SPEC §2.1: the most-followed users (all time, or within the leaderboards' recent window).
+public struct PopularSource: CandidateSource {
+    public let leaderboards: Leaderboards
+    public let recent: Bool
+    public var kind: SourceKind { recent ? .popularRecent : .popular }
+
+    public init(leaderboards: Leaderboards, recent: Bool = false) {
+        self.leaderboards = leaderboards
+        self.recent = recent
+    }
+
+    public func candidates(for r: FollowRequest, limit: Int, filtered: inout FilterCounts) -> [Candidate] {
+        var out: [Candidate] = []
+        let list: [(UserIndex, Int)] = recent
+            ? leaderboards.recentlyFollowed.map { ($0.user, $0.newFollowers) }
+            : leaderboards.mostFollowed.map { ($0.user, $0.followers) }
+        for (u, n) in list {
+            if out.count >= limit { break }
+            if let why = r.eligibility.reason(u) { filtered.add(why); continue }
+            let evidence: Evidence = recent ? .popularRecent(newFollowers: n, days: leaderboards.recentDays) : .popular(followers: n)
+            out.append(Candidate(user: u, score: Float(n), source: kind, evidence: evidence))
+        }
+        return out
+    }
+}
+
+/// SPEC §2.1: authors of hot posts.
+public struct HotAuthorsSource: CandidateSource {
+    public let leaderboards: Leaderboards
+    public var kind: SourceKind { .hotAuthors }
+    public init(leaderboards: Leaderboards) { self.leaderboards = leaderboards }
+
+    public func candidates(for r: FollowRequest, limit: Int, filtered: inout FilterCounts) -> [Candidate] {
+        var out: [Candidate] = []
+        for a in leaderboards.hotAuthors {
+            if out.count >= limit { break }
+            if let why = r.eligibility.reason(a.user) { filtered.add(why); continue }
+            out.append(Candidate(user: a.user, score: a.score, source: .hotAuthors, evidence: .hotAuthor(posts: a.hotPosts)))
+        }
+        return out
+    }
+}
+
+/// SPEC §2.2: authors of posts the user engaged with, by the 4-bit key `A·8 + C·4 + R·2 + L`,
+/// then more interactions, then most recent. Reads the live view, so a new engagement counts at once.
+public struct EngagedAuthorsSource: CandidateSource {
+    public var kind: SourceKind { .engagedAuthors }
+    public init() {}
+
+    /// The SPEC §2.2 order: true when `a` ranks before `b`.
+    public static func ranksBefore(_ a: AuthorEngagement, _ b: AuthorEngagement) -> Bool {
+        if a.signals.priorityKey != b.signals.priorityKey { return a.signals.priorityKey > b.signals.priorityKey }
+        if a.count != b.count { return a.count > b.count }
+        if a.lastTime != b.lastTime { return a.lastTime > b.lastTime }
+        return a.author < b.author
+    }
+
+    public func candidates(for r: FollowRequest, limit: Int, filtered: inout FilterCounts) -> [Candidate] {
+        var ok: [AuthorEngagement] = []
+        for e in r.view.engagements(of: r.user) {
+            if let why = r.eligibility.reason(e.author) { filtered.add(why) } else { ok.append(e) }
+        }
+        ok.sort(by: Self.ranksBefore)
+        return ok.prefix(limit).map { e in
+            // The score keeps the order readable: key first, then the count.
+            Candidate(
+                user: e.author, score: Float(e.signals.priorityKey) * 1_000_000 + Float(min(e.count, 999_999)),
+                source: .engagedAuthors, evidence: .engaged(signals: e.signals, interactions: Int(e.count), lastTime: e.lastTime))
+        }
+    }
+}
+
+/// Bounds on graph walks, so a user who follows thousands stays fast.
+public struct ExpansionLimits: Sendable {
+    /// Followees of the user that are expanded (the most recent ones are not known here, so the first ones by index).
+    public var followees = 300
+    /// Neighbours read per expanded user.
+    public var perUser = 500
+    /// Co-followers whose followees are counted.
+    public var coFollowers = 100
+    public init() {}
+}
+
+/// Graph expansion: followees of the user's followees, ranked by how many followees follow them.
+public struct FolloweesOfFolloweesSource: CandidateSource {
+    public var limits = ExpansionLimits()
+    public var kind: SourceKind { .followeesOfFollowees }
+    public init(limits: ExpansionLimits = ExpansionLimits()) { self.limits = limits }
+
+    public func counts(for r: FollowRequest) -> [UserIndex: Int] {
+        let s = r.view.snapshot
+        var count: [UserIndex: Int] = [:]
+        for f in r.eligibility.followees.prefix(limits.followees) {
+            for c in s.followees.row(f).prefix(limits.perUser) { count[c, default: 0] += 1 }
+        }
+        return count
+    }
+
+    public func candidates(for r: FollowRequest, limit: Int, filtered: inout FilterCounts) -> [Candidate] {
+        let s = r.view.snapshot
+        var ok: [(UserIndex, Int)] = []
+        for (c, n) in counts(for: r) {
+            if let why = r.eligibility.reason(c) { filtered.add(why) } else { ok.append((c, n)) }
+        }
+        // Ties go to the more followed user: a common, cheap prior.
+        let best = topK(ok, k: limit) { Float($0.1) + Float(min(s.followers.degree($0.0), 999_999)) * 1e-6 }
+        return best.map { Candidate(user: $0.0, score: Float($0.1), source: .followeesOfFollowees, evidence: .followedByFollowees(count: $0.1)) }
+    }
+}
+
+/// Graph expansion: followees of co-followers (users who follow the same accounts as the user),
+/// weighted by how many accounts each co-follower shares with the user.
+public struct CoFollowersSource: CandidateSource {
+    public var limits = ExpansionLimits()
+    public var kind: SourceKind { .coFollowers }
+    public init(limits: ExpansionLimits = ExpansionLimits()) { self.limits = limits }
+
+    public func candidates(for r: FollowRequest, limit: Int, filtered: inout FilterCounts) -> [Candidate] {
+        let s = r.view.snapshot
+        var shared: [UserIndex: Int] = [:]
+        for f in r.eligibility.followees.prefix(limits.followees) {
+            for w in s.followers.row(f).prefix(limits.perUser) where w != r.user { shared[w, default: 0] += 1 }
+        }
+        let top = topK(shared.map { ($0.key, $0.value) }, k: limits.coFollowers) { Float($0.1) }
+        var weight: [UserIndex: (Float, Int)] = [:]
+        for (w, n) in top {
+            for c in s.followees.row(w).prefix(limits.perUser) {
+                weight[c, default: (0, 0)].0 += Float(n)
+                weight[c, default: (0, 0)].1 += 1
+            }
+        }
+        var ok: [(UserIndex, Float, Int)] = []
+        for (c, v) in weight {
+            if let why = r.eligibility.reason(c) { filtered.add(why) } else { ok.append((c, v.0, v.1)) }
+        }
+        return topK(ok, k: limit) { $0.1 }.map {
+            Candidate(user: $0.0, score: $0.1, source: .coFollowers, evidence: .coFollowed(count: $0.2))
+        }
+    }
+}

@@ -59,7 +59,7 @@ struct Import: AsyncParsableCommand {
         let follows = summary.followsAdded + summary.followsAlreadyPresent
         let rate = summary.seconds > 0 ? Double(follows) / summary.seconds : 0
         print("imported into \(storeOptions.store): \(summary)")
-        print(String(format: "%.2f s", summary.seconds) + (follows > 0 ? String(format: ", %.0f follows/s", rate) : "")
+        print(String(format: "%.2f s (parse %.2f s, write %.2f s)", summary.seconds, summary.parseSeconds, summary.writeSeconds) + (follows > 0 ? String(format: ", %.0f follows/s", rate) : "")
             + ", store version \(summary.version)")
     }
 

@@ -67,7 +67,7 @@ public struct Leaderboards: Sendable {
             byAuthor[a, default: (0, 0)].0 += 1
             byAuthor[a, default: (0, 0)].1 += score
         }
-        hotAuthors = topK(byAuthor.map { ($0.key, $0.value.0, $0.value.1) }, k: limit) { $0.2 }
+        hotAuthors = topK(byAuthor.sorted { $0.key < $1.key }.map { ($0.key, $0.value.0, $0.value.1) }, k: limit) { $0.2 }
             .map { (user: $0.0, hotPosts: $0.1, score: $0.2) }
     }
 

@@ -165,7 +165,7 @@ public struct ModelComplexSource: CandidateSource {
         var out: [Candidate] = []
         func take(_ pool: [(UserIndex, Int)], evidence: (Int, Float) -> Evidence) -> Int {
             var ok: [(UserIndex, Int)] = []
-            for (c, n) in pool where !taken.contains(c) {
+            for (c, n) in pool.sorted(by: { $0.0 < $1.0 }) where !taken.contains(c) {
                 if let why = r.eligibility.reason(c) { filtered.add(why) } else if Int(c) < scorer.knownUsers { ok.append((c, n)) }
             }
             ok = topK(ok, k: budget) { Float($0.1) }

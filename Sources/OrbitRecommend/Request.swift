@@ -45,20 +45,25 @@ public protocol EdgeIndex: Sendable {
     func edge(_ id: Int) -> (follower: UserIndex, followee: UserIndex)
 }
 
-/// Top-`k` selection by score without sorting everything.
+/// Top-`k` selection by score without sorting everything. Ties keep input order, so callers that
+/// pass deterministic input get deterministic output.
 func topK<T>(_ items: [T], k: Int, by score: (T) -> Float) -> [T] {
-    guard items.count > k else { return items.sorted { score($0) > score($1) } }
     guard k > 0 else { return [] }
+    guard items.count > k else {
+        return items.indices.sorted { (score(items[$0]), -$0) > (score(items[$1]), -$1) }.map { items[$0] }
+    }
     // A min-heap of size k keeps the best k seen so far.
     var heap: [(Float, Int)] = []
     heap.reserveCapacity(k)
+    // The heap's root is the worst kept item: lowest score, and among equals the latest input.
+    func worse(_ a: (Float, Int), _ b: (Float, Int)) -> Bool { a.0 < b.0 || (a.0 == b.0 && a.1 > b.1) }
     func siftDown(_ i0: Int) {
         var i = i0
         while true {
             let l = 2 * i + 1, r = l + 1
             var m = i
-            if l < heap.count, heap[l].0 < heap[m].0 { m = l }
-            if r < heap.count, heap[r].0 < heap[m].0 { m = r }
+            if l < heap.count, worse(heap[l], heap[m]) { m = l }
+            if r < heap.count, worse(heap[r], heap[m]) { m = r }
             if m == i { return }
             heap.swapAt(i, m)
             i = m
@@ -69,14 +74,14 @@ func topK<T>(_ items: [T], k: Int, by score: (T) -> Float) -> [T] {
         if heap.count < k {
             heap.append((s, idx))
             var i = heap.count - 1
-            while i > 0, heap[(i - 1) / 2].0 > heap[i].0 {
+            while i > 0, worse(heap[i], heap[(i - 1) / 2]) {
                 heap.swapAt(i, (i - 1) / 2)
                 i = (i - 1) / 2
             }
-        } else if s > heap[0].0 {
+        } else if s > heap[0].0 {  // an equal score comes later in the input, so it loses the tie
             heap[0] = (s, idx)
             siftDown(0)
         }
     }
-    return heap.sorted { $0.0 > $1.0 }.map { items[$0.1] }
+    return heap.sorted { ($0.0, -$0.1) > ($1.0, -$1.1) }.map { items[$0.1] }
 }

@@ -101,7 +101,7 @@ public struct FolloweesOfFolloweesSource: CandidateSource {
     public func candidates(for r: FollowRequest, limit: Int, filtered: inout FilterCounts) -> [Candidate] {
         let s = r.view.snapshot
         var ok: [(UserIndex, Int)] = []
-        for (c, n) in counts(for: r) {
+        for (c, n) in counts(for: r).sorted(by: { $0.key < $1.key }) {
             if let why = r.eligibility.reason(c) { filtered.add(why) } else { ok.append((c, n)) }
         }
         // Ties go to the more followed user: a common, cheap prior.
@@ -123,7 +123,7 @@ public struct CoFollowersSource: CandidateSource {
         for f in r.eligibility.followees.prefix(limits.followees) {
             for w in s.followers.row(f).prefix(limits.perUser) where w != r.user { shared[w, default: 0] += 1 }
         }
-        let top = topK(shared.map { ($0.key, $0.value) }, k: limits.coFollowers) { Float($0.1) }
+        let top = topK(shared.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, k: limits.coFollowers) { Float($0.1) }
         var weight: [UserIndex: (Float, Int)] = [:]
         for (w, n) in top {
             for c in s.followees.row(w).prefix(limits.perUser) {
@@ -132,7 +132,7 @@ public struct CoFollowersSource: CandidateSource {
             }
         }
         var ok: [(UserIndex, Float, Int)] = []
-        for (c, v) in weight {
+        for (c, v) in weight.sorted(by: { $0.key < $1.key }) {
             if let why = r.eligibility.reason(c) { filtered.add(why) } else { ok.append((c, v.0, v.1)) }
         }
         return topK(ok, k: limit) { $0.1 }.map {

@@ -65,14 +65,29 @@ struct FieldSplitter {
         }
     }
 
-    /// The field as a String, or nil when it is not valid UTF-8.
+    /// The field as a String, or nil when it is not valid UTF-8. CSV fields lose surrounding
+    /// spaces (trimmed on bytes: trimming Characters costs more than the rest of the parse).
     func string(_ k: Int, in line: UnsafeBufferPointer<UInt8>) -> String? {
-        let bytes = UnsafeBufferPointer(rebasing: line[ranges[k]])
-        guard var s = String(validating: bytes, as: UTF8.self) else { return nil }
-        if quoted[k] { s = s.replacingOccurrences(of: "\"\"", with: "\"") }
-        if style == .csv { s = String(s.trimmingSpaces()) }
-        return s
+        var r = ranges[k]
+        if style == .csv && !quoted[k] {
+            while !r.isEmpty, line[r.lowerBound] == 32 || line[r.lowerBound] == 9 { r = (r.lowerBound + 1)..<r.upperBound }
+            while !r.isEmpty, line[r.upperBound - 1] == 32 || line[r.upperBound - 1] == 9 { r = r.lowerBound..<(r.upperBound - 1) }
+        }
+        guard let s = utf8String(UnsafeBufferPointer(rebasing: line[r])) else { return nil }
+        return quoted[k] ? s.replacingOccurrences(of: "\"\"", with: "\"") : s
     }
+
+    /// The field's bytes, without surrounding spaces for CSV.
+    func span(_ k: Int, in line: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        var r = ranges[k]
+        if style == .csv {
+            while !r.isEmpty, line[r.lowerBound] == 32 || line[r.lowerBound] == 9 { r = (r.lowerBound + 1)..<r.upperBound }
+            while !r.isEmpty, line[r.upperBound - 1] == 32 || line[r.upperBound - 1] == 9 { r = r.lowerBound..<(r.upperBound - 1) }
+        }
+        return UnsafeBufferPointer(rebasing: line[r])
+    }
+
+    func isQuoted(_ k: Int) -> Bool { quoted[k] }
 
     /// The field as a signed integer, or nil when it is not one (spaces around it are allowed).
     func int(_ k: Int, in line: UnsafeBufferPointer<UInt8>) -> Int64? {
@@ -97,6 +112,16 @@ struct FieldSplitter {
     func isEmpty(_ k: Int, in line: UnsafeBufferPointer<UInt8>) -> Bool {
         ranges[k].allSatisfy { line[$0] == 32 || line[$0] == 9 }
     }
+}
+
+/// A String from bytes, or nil when they are not valid UTF-8. ASCII (the common case for ids)
+/// skips the generic validating initialiser, whose metadata lookups cost more than the copy.
+@inline(__always)
+func utf8String(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+    var ascii = true
+    for b in bytes where b >= 0x80 { ascii = false; break }
+    if ascii { return String(decoding: bytes, as: UTF8.self) }
+    return String(validating: bytes, as: UTF8.self)
 }
 
 extension String {

@@ -156,9 +156,10 @@ public struct Importer {
     public func parse(_ sources: [ImportSource], existing: Catalog) throws(ImportError) -> ParsedImport {
         var out = ParsedImport(
             catalog: existing, firstNewUser: Int32(existing.users.count), firstNewPost: Int32(existing.posts.count))
+        var ids = ImportIDs(existing)
         for (k, source) in sources.enumerated() {
             do {
-                try parseFile(source, fileIndex: k, into: &out)
+                try parseFile(source, fileIndex: k, ids: &ids, into: &out)
             } catch let e as FileReadError {
                 throw .file(e)
             } catch {
@@ -173,6 +174,8 @@ public struct Importer {
     struct Column {
         let names: [String]
         let required: Bool
+        /// Parsed straight from bytes as an integer (rank, times).
+        var numeric = false
         var label: String { names[0] }
     }
 
@@ -180,28 +183,32 @@ public struct Importer {
         switch format {
         case .follows:
             [Column(names: ["uid", "follower"], required: true), Column(names: ["fid", "followee"], required: true),
-             Column(names: ["rank"], required: false), Column(names: ["created_at", "ts", "timestamp"], required: false)]
+             Column(names: ["rank"], required: false, numeric: true),
+             Column(names: ["created_at", "ts", "timestamp"], required: false, numeric: true)]
         case .users:
             [Column(names: ["id", "uid", "user_id", "user"], required: true),
-             Column(names: ["created_at", "ts"], required: false), Column(names: ["flags"], required: false)]
+             Column(names: ["created_at", "ts"], required: false, numeric: true), Column(names: ["flags"], required: false)]
         case .blocks:
             [Column(names: ["uid", "user"], required: true), Column(names: ["blocked"], required: true),
-             Column(names: ["created_at", "ts"], required: false)]
+             Column(names: ["created_at", "ts"], required: false, numeric: true)]
         case .posts:
             [Column(names: ["id", "post_id", "post"], required: true), Column(names: ["author", "uid"], required: true),
-             Column(names: ["created_at", "ts"], required: false)]
+             Column(names: ["created_at", "ts"], required: false, numeric: true)]
         case .interactions:
             [Column(names: ["uid", "user"], required: true), Column(names: ["post", "post_id"], required: true),
-             Column(names: ["kind"], required: true), Column(names: ["ts", "created_at", "timestamp"], required: true)]
+             Column(names: ["kind"], required: true),
+             Column(names: ["ts", "created_at", "timestamp"], required: true, numeric: true)]
         case .edges, .rating:
             []
         }
     }
 
     /// One row's values, whichever layout they came from.
-    private enum Value { case id(String), int(Int64), none }
+    /// One row's values, whichever layout they came from. `span` points into the current line
+    /// (valid only while the row is handled) so known ids are found without making Strings.
+    private enum Value { case id(String), span(UnsafeBufferPointer<UInt8>), int(Int64), none }
 
-    private func parseFile(_ source: ImportSource, fileIndex: Int, into out: inout ParsedImport) throws {
+    private func parseFile(_ source: ImportSource, fileIndex: Int, ids: inout ImportIDs, into out: inout ParsedImport) throws {
         var reader = try LineReader(path: source.path)
         let fileSize = (try? FileManager.default.attributesOfItem(atPath: source.path)[.size] as? Int) ?? 0
         let name = source.path
@@ -251,10 +258,7 @@ public struct Importer {
                     if format == .rating, n < 2 || n > 4 {
                         bad(.columnCount(expected: "2 to 4 (user item [rating] [timestamp])", found: n)); return true
                     }
-                    for k in 0..<2 {
-                        guard let s = splitter.string(k, in: line) else { bad(.invalidUTF8); return true }
-                        values[k] = .id(s)
-                    }
+                    for k in 0..<2 { values[k] = .span(splitter.span(k, in: line)) }
                     values[2] = .none
                     values[3] = .none
                     let tsField = format == .edges ? 2 : 3
@@ -271,11 +275,21 @@ public struct Importer {
                     }
                     for (k, at) in columnAt.enumerated() {
                         guard at >= 0 else { values[k] = .none; continue }
-                        guard let s = splitter.string(at, in: line) else { bad(.invalidUTF8); return true }
-                        values[k] = .id(s)
+                        if spec[k].numeric, !splitter.isEmpty(at, in: line), let v = splitter.int(at, in: line) {
+                            values[k] = .int(v)
+                            continue
+                        }
+                        if splitter.isQuoted(at) {
+                            guard let s = splitter.string(at, in: line) else { bad(.invalidUTF8); return true }
+                            values[k] = .id(s)
+                        } else {
+                            values[k] = .span(splitter.span(at, in: line))
+                        }
                     }
                 }
-                self.addRow(format: format, values: values, spec: spec, at: RowError(file: name, line: lineNo, problem: .invalidUTF8), into: &out)
+                self.addRow(
+                    format: format, values: values, spec: spec, at: RowError(file: name, line: lineNo, problem: .invalidUTF8),
+                    ids: &ids, into: &out)
                 return true
             }
             guard let more, more else { break }
@@ -296,7 +310,8 @@ public struct Importer {
 
     /// Turns the gathered values into rows of `out`, validating ids, numbers and times.
     private func addRow(
-        format: ImportFormat, values: [Value], spec: [Column], at place: RowError, into out: inout ParsedImport
+        format: ImportFormat, values: [Value], spec: [Column], at place: RowError, ids: inout ImportIDs,
+        into out: inout ParsedImport
     ) {
         let keep = options.maxReportedErrors
         func bad(_ p: RowProblem) {
@@ -304,19 +319,58 @@ public struct Importer {
             e.problem = p
             out.report.record(e, keep: keep)
         }
-        func id(_ k: Int) -> String? {
-            guard case .id(let s) = values[k], !s.isEmpty else {
-                bad(.emptyID(column: spec.isEmpty ? (k == 0 ? "follower" : "followee") : spec[k].label))
-                return nil
+        func label(_ k: Int) -> String { spec.isEmpty ? (k == 0 ? "follower" : "followee") : spec[k].label }
+        /// Whether value `k` holds a non-empty id; reports an empty one.
+        func present(_ k: Int) -> Bool {
+            switch values[k] {
+            case .span(let b) where !b.isEmpty: return true
+            case .id(let s) where !s.isEmpty: return true
+            default: bad(.emptyID(column: label(k))); return false
             }
-            return s
         }
-        // Optional integer; `.some(nil)` means a bad value that was already reported.
+        func text(_ k: Int) -> String {
+            switch values[k] {
+            case .id(let s): return s
+            case .span(let b): return String(decoding: b, as: UTF8.self)
+            case .int(let v): return String(v)
+            case .none: return ""
+            }
+        }
+        /// Runs `body` on the id's bytes (with `prefix` in front when given).
+        func withBytes<R>(_ k: Int, prefix: String = "", _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+            if prefix.isEmpty, case .span(let b) = values[k] { return body(b) }
+            var bytes = Array(prefix.utf8)
+            switch values[k] {
+            case .span(let b): bytes.append(contentsOf: b)
+            case .id(let s): bytes.append(contentsOf: s.utf8)
+            case .int(let v): bytes.append(contentsOf: String(v).utf8)
+            case .none: break
+            }
+            return bytes.withUnsafeBufferPointer(body)
+        }
+        /// The user index of id `k`, creating the user when new; nil (reported) for invalid UTF-8.
+        func user(_ k: Int, prefix: String = "") -> Int32? {
+            withBytes(k, prefix: prefix) { b in
+                let h = ByteIDTable.hash(b)
+                if let i = ids.users.lookup(b, hash: h) { return i }
+                guard let s = utf8String(b) else { bad(.invalidUTF8); return nil }
+                ids.users.insertNew(b, hash: h)
+                return out.catalog.users.intern(s).index
+            }
+        }
+        func knownPost(_ k: Int) -> Int32? {
+            withBytes(k) { b in ids.posts.lookup(b, hash: ByteIDTable.hash(b)) }
+        }
+        func sameID(_ a: Int, _ b: Int, prefixB: String) -> Bool {
+            withBytes(a) { x in withBytes(b, prefix: prefixB) { y in x.elementsEqual(y) } }
+        }
+        // Optional integer; `.some(nil)` means absent, nil means a bad value (already reported).
         func int(_ k: Int, _ label: String) -> Int64?? {
             switch values[k] {
             case .none: return .some(nil)
             case .int(let v): return v
-            case .id(let s):
+            case .id, .span:
+                let s = text(k)
                 if s.isEmpty { return .some(nil) }
                 guard let v = Int64(s) else { bad(.notANumber(column: label, value: s)); return nil }
                 return v
@@ -331,8 +385,8 @@ public struct Importer {
 
         switch format {
         case .follows, .edges, .rating:
-            guard let a = id(0), let b0 = id(1) else { return }
-            let b = format == .rating ? options.followeePrefix + b0 : b0
+            guard present(0), present(1) else { return }
+            let prefix = format == .rating ? options.followeePrefix : ""
             var rank: Int32?
             if format == .follows {
                 guard let r = int(2, "rank") else { return }
@@ -342,53 +396,56 @@ public struct Importer {
                 }
             }
             guard let t = time(3, "created_at") else { return }
-            if a == b { out.report.selfFollowsDropped += 1; return }
-            let u = out.catalog.users.intern(a).index
-            let v = out.catalog.users.intern(b).index
+            if sameID(0, 1, prefixB: prefix) { out.report.selfFollowsDropped += 1; return }
+            guard let u = user(0), let v = user(1, prefix: prefix) else { return }
             out.follows.followFollower.append(u)
             out.follows.followFollowee.append(v)
             out.follows.followCreatedAt.append(t ?? 0)
             out.followRank.append(rank)
 
         case .users:
-            guard let a = id(0) else { return }
+            guard present(0) else { return }
             guard let t = time(1, "created_at") else { return }
             var flags = UserFlags()
-            if case .id(let s) = values[2] {
-                guard let f = UserFlags(names: s.replacing("|", with: ",")) else { bad(.badFlags(s)); return }
+            switch values[2] {
+            case .id, .span:
+                let s = text(2)
+                guard let f = UserFlags(names: s.contains("|") ? s.replacing("|", with: ",") : s) else { bad(.badFlags(s)); return }
                 flags = f
+            default: break
             }
-            let u = out.catalog.users.intern(a).index
+            guard let u = user(0) else { return }
             out.userRows.append((u, t ?? 0, flags))
 
         case .blocks:
-            guard let a = id(0), let b = id(1) else { return }
-            guard let t = time(2, "created_at") else { return }
-            if a == b { out.report.selfFollowsDropped += 1; return }
-            let u = out.catalog.users.intern(a).index
-            let v = out.catalog.users.intern(b).index
+            guard present(0), present(1) else { return }
+            guard time(2, "created_at") != nil else { return }
+            if sameID(0, 1, prefixB: "") { out.report.selfFollowsDropped += 1; return }
+            guard let u = user(0), let v = user(1) else { return }
             out.follows.blockUser.append(u)
             out.follows.blockBlocked.append(v)
-            _ = t
 
         case .posts:
-            guard let p = id(0), let a = id(1) else { return }
+            guard present(0), present(1) else { return }
             guard let t = time(2, "created_at") else { return }
-            if out.catalog.posts.index(of: p) != nil { return }  // idempotent: first definition wins
-            let author = out.catalog.users.intern(a).index
-            let index = out.catalog.posts.intern(p).index
+            if knownPost(0) != nil { return }  // idempotent: the first definition wins
+            guard let author = user(1) else { return }
+            let added: Int32? = withBytes(0) { b in
+                guard let s = utf8String(b) else { bad(.invalidUTF8); return nil }
+                ids.posts.insertNew(b, hash: ByteIDTable.hash(b))
+                return out.catalog.posts.intern(s).index
+            }
+            guard let index = added else { return }
             out.newPosts.append(Post(index: index, author: author, createdAt: t ?? 0))
 
         case .interactions:
-            guard let a = id(0), let p = id(1) else { return }
-            guard case .id(let kindName) = values[2], let kind = Interaction.Kind(name: kindName) else {
-                if case .id(let s) = values[2] { bad(.unknownKind(s)) } else { bad(.unknownKind("")) }
-                return
-            }
+            guard present(0), present(1) else { return }
+            let kindName = text(2)
+            guard let kind = Interaction.Kind(name: kindName) else { bad(.unknownKind(kindName)); return }
             guard let t = time(3, "ts") else { return }
             guard let ts = t else { bad(.notANumber(column: "ts", value: "")); return }
-            guard let post = out.catalog.posts.index(of: p) else { bad(.unknownPost(p)); return }
-            let u = out.catalog.users.intern(a).index
+            guard let post = knownPost(1) else { bad(.unknownPost(text(1))); return }
+            guard let u = user(0) else { return }
             out.follows.append(Interaction(user: u, post: post, kind: kind, timestamp: ts))
         }
     }

@@ -111,6 +111,8 @@ public final class SQLiteStore: Store {
             }
             let parsed = try importer.parse(sources, existing: existing)
             var summary = ImportSummary(report: parsed.report)
+            let parsedAt = Date()
+            summary.parseSeconds = parsedAt.timeIntervalSince(start)
             try db.inTransaction {
                 progress?("write")
                 try self.write(parsed, into: &summary, db: db)
@@ -118,26 +120,37 @@ public final class SQLiteStore: Store {
             }
             self.cachedCatalog.withLock { $0 = parsed.catalog }
             summary.seconds = Date().timeIntervalSince(start)
+            summary.writeSeconds = Date().timeIntervalSince(parsedAt)
             return summary
         }
     }
 
     private func write(_ p: ParsedImport, into summary: inout ImportSummary, db: Database) throws {
-        let insertUser = try RawStatement(db, "INSERT INTO users (idx, ext_id) VALUES (?, ?)")
-        for i in Int(p.firstNewUser)..<p.catalog.users.count {
-            insertUser.bind(1, Int64(i))
-            insertUser.bind(2, p.catalog.users.externalIDs[i])
-            try insertUser.run()
-        }
-        summary.newUsers = p.newUserCount
-
+        // New users get their users-file values in the insert; known users are updated.
+        var rowOf: [UserIndex: (Timestamp, UserFlags)] = [:]
         let updateUser = try RawStatement(
             db, "UPDATE users SET created_at = ?1, flags = ?2 WHERE idx = ?3 AND (created_at != ?1 OR flags != ?2)")
         for row in p.userRows {
+            if row.index >= p.firstNewUser {
+                rowOf[row.index] = (row.createdAt, row.flags)
+                continue
+            }
             updateUser.bind(1, row.createdAt)
             updateUser.bind(2, Int64(row.flags.rawValue))
             updateUser.bind(3, Int64(row.index))
             summary.usersUpdated += try updateUser.run()
+        }
+        summary.usersUpdated += rowOf.count
+        let firstNew = Int(p.firstNewUser)
+        summary.newUsers = try Self.insertRows(
+            db, "INSERT INTO users (idx, ext_id, created_at, flags) VALUES", columns: 4, count: p.newUserCount
+        ) { st, base, k in
+            let i = firstNew + k
+            let row = rowOf[Int32(i)]
+            st.bind(base + 1, Int64(i))
+            st.bind(base + 2, p.catalog.users.externalIDs[i])
+            st.bind(base + 3, row?.0 ?? 0)
+            st.bind(base + 4, Int64(row?.1.rawValue ?? 0))
         }
 
         let insertPost = try RawStatement(db, "INSERT INTO posts (idx, ext_id, author, created_at) VALUES (?, ?, ?, ?)")
@@ -156,14 +169,14 @@ public final class SQLiteStore: Store {
         if !Self.isSorted(f.followFollower, f.followFollowee) {
             order.sort { (f.followFollower[$0], f.followFollowee[$0]) < (f.followFollower[$1], f.followFollowee[$1]) }
         }
-        let insertFollow = try RawStatement(
-            db, "INSERT OR IGNORE INTO follows (follower, followee, created_at, rank) VALUES (?, ?, ?, ?)")
-        for e in order {
-            insertFollow.bind(1, Int64(f.followFollower[e]))
-            insertFollow.bind(2, Int64(f.followFollowee[e]))
-            insertFollow.bind(3, f.followCreatedAt[e])
-            insertFollow.bind(4, p.followRank[e])
-            summary.followsAdded += try insertFollow.run()
+        summary.followsAdded = try Self.insertRows(
+            db, "INSERT OR IGNORE INTO follows (follower, followee, created_at, rank) VALUES", columns: 4, count: order.count
+        ) { st, base, i in
+            let e = order[i]
+            st.bind(base + 1, Int64(f.followFollower[e]))
+            st.bind(base + 2, Int64(f.followFollowee[e]))
+            st.bind(base + 3, f.followCreatedAt[e])
+            st.bind(base + 4, p.followRank[e])
         }
         summary.followsAlreadyPresent = order.count - summary.followsAdded
 
@@ -174,14 +187,13 @@ public final class SQLiteStore: Store {
             summary.blocksAdded += try insertBlock.run()
         }
 
-        let insertInteraction = try RawStatement(
-            db, "INSERT OR IGNORE INTO interactions (user, post, kind, ts) VALUES (?, ?, ?, ?)")
-        for e in 0..<f.interactionUser.count {
-            insertInteraction.bind(1, Int64(f.interactionUser[e]))
-            insertInteraction.bind(2, Int64(f.interactionPost[e]))
-            insertInteraction.bind(3, Int64(f.interactionKind[e]))
-            insertInteraction.bind(4, f.interactionTime[e])
-            summary.interactionsAdded += try insertInteraction.run()
+        summary.interactionsAdded = try Self.insertRows(
+            db, "INSERT OR IGNORE INTO interactions (user, post, kind, ts) VALUES", columns: 4, count: f.interactionUser.count
+        ) { st, base, e in
+            st.bind(base + 1, Int64(f.interactionUser[e]))
+            st.bind(base + 2, Int64(f.interactionPost[e]))
+            st.bind(base + 3, Int64(f.interactionKind[e]))
+            st.bind(base + 4, f.interactionTime[e])
         }
         summary.interactionsAlreadyPresent = f.interactionUser.count - summary.interactionsAdded
 
@@ -193,6 +205,31 @@ public final class SQLiteStore: Store {
                 arguments: [Change.Operation.bulkImport.rawValue, Int64(Date().timeIntervalSince1970)])
         }
         summary.version = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(version), 0) FROM changes") ?? 0
+    }
+
+    /// Inserts `count` rows through multi-row statements (`VALUES (?,?),(?,?)…`), which cut SQLite's
+    /// per-statement overhead in bulk loads; `bind(statement, firstParameter - 1, row)` binds one row.
+    /// Returns the number of rows inserted.
+    static func insertRows(
+        _ db: Database, _ prefix: String, columns: Int, count: Int,
+        bind: (RawStatement, Int32, Int) -> Void
+    ) throws -> Int {
+        let batch = 64
+        let tuple = "(" + Array(repeating: "?", count: columns).joined(separator: ",") + ")"
+        func statement(rows: Int) throws -> RawStatement {
+            try RawStatement(db, prefix + " " + Array(repeating: tuple, count: rows).joined(separator: ","))
+        }
+        let full = try statement(rows: batch)
+        var inserted = 0
+        var start = 0
+        while start < count {
+            let rows = min(batch, count - start)
+            let st = rows == batch ? full : try statement(rows: rows)
+            for r in 0..<rows { bind(st, Int32(r * columns), start + r) }
+            inserted += try st.run()
+            start += rows
+        }
+        return inserted
     }
 
     private static func isSorted(_ a: [Int32], _ b: [Int32]) -> Bool {

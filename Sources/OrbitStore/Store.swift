@@ -53,6 +53,9 @@ public struct ImportSummary: Sendable, CustomStringConvertible {
     public var interactionsAlreadyPresent = 0
     public var usersUpdated = 0
     public var seconds = 0.0
+    /// Of `seconds`: reading and validating the files, and writing to the database.
+    public var parseSeconds = 0.0
+    public var writeSeconds = 0.0
     public var version: Int64 = 0
 
     public init(report: ImportReport) { self.report = report }

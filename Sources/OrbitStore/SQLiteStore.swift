@@ -353,48 +353,84 @@ public final class SQLiteStore: Store {
         return LoadedSnapshot(snapshot: Snapshot.build(columns), catalog: catalog)
     }
 
-    /// Reads every table into snapshot columns (one read transaction, so they are consistent).
+    /// Reads every table into snapshot columns. Follows, interactions and the rest are read by
+    /// three concurrent read transactions; every write adds a row to `changes`, so equal versions
+    /// in all three prove they saw the same state. On a race it retries, then reads serially.
     public func loadColumns() async throws -> (Snapshot.Columns, Catalog) {
-        try await pool.read { db in
-            let catalog = try self.catalog(db)
-            var c = Snapshot.Columns()
-            c.version = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(version), 0) FROM changes") ?? 0
-            c.userCount = catalog.users.count
-            c.userFlags = Array(repeating: [], count: c.userCount)
-            c.userCreatedAt = Array(repeating: 0, count: c.userCount)
-            try RawStatement(db, "SELECT idx, created_at, flags FROM users").forEach { s in
-                let i = Int(columnInt(s, 0))
-                c.userCreatedAt[i] = columnInt(s, 1)
-                c.userFlags[i] = UserFlags(rawValue: UInt8(truncatingIfNeeded: columnInt(s, 2)))
-            }
-            let follows = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM follows") ?? 0
-            c.followFollower.reserveCapacity(follows)
-            c.followFollowee.reserveCapacity(follows)
-            c.followCreatedAt.reserveCapacity(follows)
-            try RawStatement(db, "SELECT follower, followee, created_at FROM follows").forEach { s in
-                c.followFollower.append(Int32(truncatingIfNeeded: columnInt(s, 0)))
-                c.followFollowee.append(Int32(truncatingIfNeeded: columnInt(s, 1)))
-                c.followCreatedAt.append(columnInt(s, 2))
-            }
-            try RawStatement(db, "SELECT user, blocked FROM blocks").forEach { s in
-                c.blockUser.append(Int32(truncatingIfNeeded: columnInt(s, 0)))
-                c.blockBlocked.append(Int32(truncatingIfNeeded: columnInt(s, 1)))
-            }
-            c.postAuthor = Array(repeating: 0, count: catalog.posts.count)
-            c.postCreatedAt = Array(repeating: 0, count: catalog.posts.count)
-            try RawStatement(db, "SELECT idx, author, created_at FROM posts").forEach { s in
-                let i = Int(columnInt(s, 0))
-                c.postAuthor[i] = Int32(truncatingIfNeeded: columnInt(s, 1))
-                c.postCreatedAt[i] = columnInt(s, 2)
-            }
-            try RawStatement(db, "SELECT user, post, kind, ts FROM interactions").forEach { s in
-                c.interactionUser.append(Int32(truncatingIfNeeded: columnInt(s, 0)))
-                c.interactionPost.append(Int32(truncatingIfNeeded: columnInt(s, 1)))
-                c.interactionKind.append(UInt8(truncatingIfNeeded: columnInt(s, 2)))
-                c.interactionTime.append(columnInt(s, 3))
-            }
+        for _ in 0..<3 {
+            async let a = pool.read { db in try self.readBase(db) }
+            async let f = pool.read { db in try self.readFollows(db) }
+            async let i = pool.read { db in try self.readInteractions(db) }
+            var (c, catalog) = try await a
+            let (fv, follows) = try await f
+            let (iv, interactions) = try await i
+            guard fv == c.version, iv == c.version else { continue }
+            (c.followFollower, c.followFollowee, c.followCreatedAt) = follows
+            (c.interactionUser, c.interactionPost, c.interactionKind, c.interactionTime) = interactions
             return (c, catalog)
         }
+        return try await pool.read { db in
+            var (c, catalog) = try self.readBase(db)
+            (_, (c.followFollower, c.followFollowee, c.followCreatedAt)) = try self.readFollows(db)
+            (_, (c.interactionUser, c.interactionPost, c.interactionKind, c.interactionTime)) = try self.readInteractions(db)
+            return (c, catalog)
+        }
+    }
+
+    private func version(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(version), 0) FROM changes") ?? 0
+    }
+
+    /// Users, blocks, posts and the catalog.
+    private func readBase(_ db: Database) throws -> (Snapshot.Columns, Catalog) {
+        let catalog = try catalog(db)
+        var c = Snapshot.Columns()
+        c.version = try version(db)
+        c.userCount = catalog.users.count
+        c.userFlags = Array(repeating: [], count: c.userCount)
+        c.userCreatedAt = Array(repeating: 0, count: c.userCount)
+        try RawStatement(db, "SELECT idx, created_at, flags FROM users").forEach { s in
+            let i = Int(columnInt(s, 0))
+            c.userCreatedAt[i] = columnInt(s, 1)
+            c.userFlags[i] = UserFlags(rawValue: UInt8(truncatingIfNeeded: columnInt(s, 2)))
+        }
+        try RawStatement(db, "SELECT user, blocked FROM blocks").forEach { s in
+            c.blockUser.append(Int32(truncatingIfNeeded: columnInt(s, 0)))
+            c.blockBlocked.append(Int32(truncatingIfNeeded: columnInt(s, 1)))
+        }
+        c.postAuthor = Array(repeating: 0, count: catalog.posts.count)
+        c.postCreatedAt = Array(repeating: 0, count: catalog.posts.count)
+        try RawStatement(db, "SELECT idx, author, created_at FROM posts").forEach { s in
+            let i = Int(columnInt(s, 0))
+            c.postAuthor[i] = Int32(truncatingIfNeeded: columnInt(s, 1))
+            c.postCreatedAt[i] = columnInt(s, 2)
+        }
+        return (c, catalog)
+    }
+
+    private func readFollows(_ db: Database) throws -> (Int64, ([UserIndex], [UserIndex], [Timestamp])) {
+        let v = try version(db)
+        let n = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM follows") ?? 0
+        var a: [UserIndex] = [], b: [UserIndex] = [], t: [Timestamp] = []
+        a.reserveCapacity(n); b.reserveCapacity(n); t.reserveCapacity(n)
+        try RawStatement(db, "SELECT follower, followee, created_at FROM follows").forEach { s in
+            a.append(Int32(truncatingIfNeeded: columnInt(s, 0)))
+            b.append(Int32(truncatingIfNeeded: columnInt(s, 1)))
+            t.append(columnInt(s, 2))
+        }
+        return (v, (a, b, t))
+    }
+
+    private func readInteractions(_ db: Database) throws -> (Int64, ([UserIndex], [PostIndex], [UInt8], [Timestamp])) {
+        let v = try version(db)
+        var u: [UserIndex] = [], p: [PostIndex] = [], k: [UInt8] = [], t: [Timestamp] = []
+        try RawStatement(db, "SELECT user, post, kind, ts FROM interactions").forEach { s in
+            u.append(Int32(truncatingIfNeeded: columnInt(s, 0)))
+            p.append(Int32(truncatingIfNeeded: columnInt(s, 1)))
+            k.append(UInt8(truncatingIfNeeded: columnInt(s, 2)))
+            t.append(columnInt(s, 3))
+        }
+        return (v, (u, p, k, t))
     }
 
     public func changes(since version: Int64, limit: Int) async throws -> [Change] {

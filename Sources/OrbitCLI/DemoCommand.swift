@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OrbitCore
+import OrbitRecommend
 import OrbitStore
 import OrbitSynth
 
@@ -37,18 +38,25 @@ struct Demo: AsyncParsableCommand {
         print(SnapshotSummary(loaded.snapshot).description.split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
 
         let s = loaded.snapshot
-        let names = loaded.catalog.users
-        let busiest = (0..<Int32(s.userCount)).max { s.followers.degree($0) < s.followers.degree($1) }!
-        let engaged = (0..<Int32(s.userCount)).max { s.engagements(of: $0).count < s.engagements(of: $1).count }!
-        print("4. a look inside:")
-        print("   most followed: @\(names.externalID(of: busiest)) with \(s.followers.degree(busiest)) followers")
-        print("   @\(names.externalID(of: engaged)) follows \(s.followees.degree(engaged)) users and engaged with "
-            + "\(s.engagements(of: engaged).count) authors; strongest signals first:")
-        let top = s.engagements(of: engaged).sorted {
-            ($0.signals.priorityKey, $0.count, $0.lastTime) > ($1.signals.priorityKey, $1.count, $1.lastTime)
-        }
-        for e in top.prefix(5) {
-            print("     @\(names.externalID(of: e.author))  signals \(e.signals)  \(e.count) interactions")
+        let view = LiveView(snapshot: s)
+        let users = (0..<Int32(s.userCount)).filter { s.userFlags[Int($0)].isEmpty }
+        let rec = RecommenderFactory.followRecommender(for: loaded)
+        // Three kinds of user: one with no behaviour (a newcomer joins now), one who engaged with
+        // posts, and the best connected one.
+        var overlay = Overlay(snapshot: s)
+        let newcomer = Int32(s.userCount)
+        overlay.addUser(newcomer)
+        var catalog = loaded.catalog
+        _ = catalog.users.intern("newcomer")
+        let engaged = users.max { view.engagements(of: $0).filter { $0.signals.priorityKey > 0 }.count
+            < view.engagements(of: $1).filter { $0.signals.priorityKey > 0 }.count }!
+        let connected = users.max { s.followees.degree($0) + s.followers.degree($0) < s.followees.degree($1) + s.followers.degree($1) }!
+        print("4. who to follow (k = 10):")
+        for (title, u) in [("a newcomer with no behaviour", newcomer), ("@\(catalog.users.externalID(of: engaged)), who engaged with posts", engaged),
+                           ("@\(catalog.users.externalID(of: connected)), the best connected user", connected)] {
+            print("   for \(title):")
+            let answer = rec.with(view: LiveView(snapshot: s, overlay: overlay)).recommend(user: u, k: 10)
+            print(Recommend.render(answer, catalog: catalog, explain: false, indent: "     "))
         }
         if dir == nil { try? FileManager.default.removeItem(atPath: folder) }
     }

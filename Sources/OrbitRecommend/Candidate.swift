@@ -65,7 +65,7 @@ public struct UserRecommendation: Hashable, Sendable {
             if signals.contains(.reposted) { acts.append("reposted \(who)") }
             if signals.contains(.liked) { acts.append("liked posts by \(who)") }
             if acts.isEmpty { acts.append("read posts by \(who)") }
-            return "you " + acts.joined(separator: ", ") + " (\(n) interactions)"
+            return "you " + acts.joined(separator: ", ") + " (\(n) interaction\(n == 1 ? "" : "s"))"
         case .model(let p): return "people like you follow \(who) (match \(Int((p * 100).rounded()))%)"
         case .similarEdges(let e, _): return "similar to \(e) follows in your network"
         case .followedByFollowees(let n): return "followed by \(n) \(n == 1 ? "person" : "people") you follow"

@@ -16,6 +16,9 @@ public enum ModelLogic: String, CaseIterable, Sendable, Codable {
 public struct BlendConfig: Sendable, Codable, Equatable {
     /// At most this many slots go to engaged authors (SPEC §2.2); nil lets them take all they can.
     public var engagedQuota: Int? = nil
+    /// At most this many of those slots go to authors the user only viewed (the last tier of the
+    /// SPEC §2.2 key); nil lets them take all they can. Views are a weak signal next to the graph.
+    public var viewedOnlyQuota: Int? = 3
     public var logic: ModelLogic = .graph
     /// Slots the model may take before graph expansion; nil means all that remain.
     public var modelQuota: Int? = nil
@@ -114,7 +117,15 @@ public struct FollowRecommender: Sendable {
             return FollowAnswer(items: items, coldStart: true, filtered: filtered, sources: sources)
         }
 
-        let engaged = EngagedAuthorsSource().candidates(for: request, limit: k, filtered: &filtered)
+        var engaged = EngagedAuthorsSource().candidates(for: request, limit: k, filtered: &filtered)
+        if let cap = config.viewedOnlyQuota {
+            var viewed = 0
+            engaged.removeAll { c in
+                guard case .engaged(let signals, _, _) = c.evidence, signals.priorityKey == 0 else { return false }
+                viewed += 1
+                return viewed > cap
+            }
+        }
         add(engaged, max: config.engagedQuota ?? k)
         if items.count < k, let model = modelSource(logic ?? config.logic) {
             add(model.candidates(for: request, limit: k, filtered: &filtered), max: config.modelQuota ?? k)

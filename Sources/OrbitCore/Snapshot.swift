@@ -188,3 +188,31 @@ public struct Snapshot: Sendable {
         return (offsets, order)
     }
 }
+
+extension Snapshot {
+    /// This snapshot with only the follows that `keep(follower, followee)` accepts: a training
+    /// graph with held-out follows removed. Everything else (engagement, posts, blocks) is shared.
+    public func keepingFollows(_ keep: (UserIndex, UserIndex) -> Bool) -> Snapshot {
+        var src: [UserIndex] = [], dst: [UserIndex] = [], times: [Timestamp] = []
+        src.reserveCapacity(followers.edgeCount)
+        dst.reserveCapacity(followers.edgeCount)
+        times.reserveCapacity(followers.edgeCount)
+        // The followers' side carries the times: row b lists the users following b.
+        for b in 0..<Int32(userCount) {
+            for e in followers.range(b) where keep(followers.targets[e], b) {
+                src.append(followers.targets[e])
+                dst.append(b)
+                times.append(followedAt[e])
+            }
+        }
+        let (out, _) = CSR.build(rows: userCount, sources: src, targets: dst)
+        let (inc, order) = CSR.build(rows: userCount, sources: dst, targets: src)
+        return Snapshot(
+            version: version, userCount: userCount, postCount: postCount,
+            followees: out, followers: inc, followedAt: order.map { times[$0] }, blocks: blocks,
+            userFlags: userFlags, userCreatedAt: userCreatedAt,
+            postAuthor: postAuthor, postCreatedAt: postCreatedAt, postsByAuthor: postsByAuthor,
+            postKindCounts: postKindCounts, seenPosts: seenPosts,
+            engagementOffsets: engagementOffsets, engagement: engagement)
+    }
+}

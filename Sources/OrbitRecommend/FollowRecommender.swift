@@ -127,18 +127,29 @@ public struct FollowRecommender: Sendable {
             }
         }
         add(engaged, max: config.engagedQuota ?? k)
-        if items.count < k, let model = modelSource(logic ?? config.logic) {
-            add(model.candidates(for: request, limit: k, filtered: &filtered), max: config.modelQuota ?? k)
+        // Graph lists are computed once: the bounded model logic scores them, and they fill what
+        // the model leaves.
+        let budget = config.graphBudget
+        let expansion = FolloweesOfFolloweesSource().candidates(for: request, limit: budget * 3 / 4, filtered: &filtered)
+        let coFollowed = CoFollowersSource().candidates(for: request, limit: budget / 4, filtered: &filtered)
+        let popular = PopularSource(leaderboards: leaderboards).candidates(for: request, limit: k + 100, filtered: &filtered)
+        let chosen = logic ?? config.logic
+        if items.count < k, let scorer {
+            var model: [Candidate] = []
+            switch chosen {
+            case .graph:
+                model = ModelGraphSource(scorer: scorer, leaderboards: leaderboards, budget: budget)
+                    .candidates(for: request, limit: k, neighbourhood: [expansion, coFollowed, Array(popular.prefix(100))])
+            case .simple, .complex:
+                model = modelSource(chosen)?.candidates(for: request, limit: k, filtered: &filtered) ?? []
+            case .none:
+                break
+            }
+            add(model, max: config.modelQuota ?? k)
         }
-        if items.count < k {
-            add(FolloweesOfFolloweesSource().candidates(for: request, limit: k + taken.count, filtered: &filtered), max: k)
-        }
-        if items.count < k {
-            add(CoFollowersSource().candidates(for: request, limit: k + taken.count, filtered: &filtered), max: k)
-        }
-        if items.count < k {
-            add(PopularSource(leaderboards: leaderboards).candidates(for: request, limit: k + taken.count, filtered: &filtered), max: k)
-        }
+        add(expansion, max: k)
+        add(coFollowed, max: k)
+        add(popular, max: k)
         return FollowAnswer(items: items, coldStart: false, filtered: filtered, sources: sources)
     }
 }

@@ -71,14 +71,20 @@ public struct ModelGraphSource: CandidateSource {
     }
 
     public func candidates(for r: FollowRequest, limit: Int, filtered: inout FilterCounts) -> [Candidate] {
+        let fof = FolloweesOfFolloweesSource(limits: limits).candidates(for: r, limit: budget * 3 / 4, filtered: &filtered)
+        let co = CoFollowersSource(limits: limits).candidates(for: r, limit: budget / 4, filtered: &filtered)
+        let popular = PopularSource(leaderboards: leaderboards).candidates(for: r, limit: 100, filtered: &filtered)
+        return candidates(for: r, limit: limit, neighbourhood: [fof, co, popular])
+    }
+
+    /// Scores an already gathered neighbourhood (lists of eligible candidates, best first), so a
+    /// caller that also needs the graph lists computes them once.
+    public func candidates(for r: FollowRequest, limit: Int, neighbourhood: [[Candidate]]) -> [Candidate] {
         guard r.user >= 0, Int(r.user) < scorer.knownUsers else { return [] }
-        var pool = FolloweesOfFolloweesSource(limits: limits).candidates(for: r, limit: budget * 3 / 4, filtered: &filtered)
-        var seen = Set(pool.map(\.user))
-        for c in CoFollowersSource(limits: limits).candidates(for: r, limit: budget / 4, filtered: &filtered) where seen.insert(c.user).inserted {
-            pool.append(c)
-        }
-        for c in PopularSource(leaderboards: leaderboards).candidates(for: r, limit: 100, filtered: &filtered) where seen.insert(c.user).inserted {
-            pool.append(c)
+        var pool: [Candidate] = []
+        var seen = Set<UserIndex>()
+        for list in neighbourhood {
+            for c in list where pool.count < budget && seen.insert(c.user).inserted { pool.append(c) }
         }
         return rescore(pool, r: r, limit: limit, source: .modelGraph)
     }

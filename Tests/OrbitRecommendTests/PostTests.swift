@@ -1,0 +1,73 @@
+import OrbitCore
+import Testing
+@testable import OrbitRecommend
+
+@Suite struct BrowsePoolTests {
+    /// User 0 follows 1, 2 and 3; 2 is blocked by 0 and 3 is reported. 0 already saw post 1.
+    static func fixture() -> Snapshot {
+        var net = Net(users: 6)
+        net.follows = [(0, 1), (0, 2), (0, 3), (4, 1)]
+        net.blocks = [(0, 2)]
+        net.flags = [3: .reported]
+        net.postAuthors = [1, 1, 2, 3, 4, 0, 5]
+        net.interactions = [(user: 0, post: 1, kind: .view, t: 600), (user: 4, post: 6, kind: .like, t: 600),
+                            (user: 4, post: 4, kind: .like, t: 600)]
+        return net.snapshot
+    }
+
+    @Test func poolExcludesSeenOwnBlockedAndFlaggedAuthorsPosts() {
+        let s = Self.fixture()
+        let hot = HotPosts(snapshot: s, now: 1_000)
+        let rec = PostRecommender(view: LiveView(snapshot: s), hot: hot, now: 1_000)
+        let pool = rec.pool(for: 0)
+        let posts = Set(pool.map(\.post))
+        #expect(posts.contains(0), "unseen post of followee 1")
+        #expect(!posts.contains(1), "already seen")
+        #expect(!posts.contains(2), "author blocked")
+        #expect(!posts.contains(3), "author reported")
+        #expect(!posts.contains(5), "own post")
+        #expect(posts.contains(6) && posts.contains(4), "hot posts of others")
+        #expect(pool.first { $0.post == 0 }?.source == .followee)
+        #expect(pool.first { $0.post == 6 }?.source == .hot)
+    }
+
+    @Test func aPostSeenThroughTheOverlayLeavesThePoolAtOnce() {
+        let s = Self.fixture()
+        var overlay = Overlay(snapshot: s)
+        overlay.interact(0, post: 0, author: 1, kind: .view, at: 900)
+        let rec = PostRecommender(view: LiveView(snapshot: s, overlay: overlay), hot: HotPosts(snapshot: s, now: 1_000), now: 1_000)
+        #expect(!rec.pool(for: 0).contains { $0.post == 0 })
+    }
+
+    @Test func diversityRuleBreaksRunsOfOneAuthor() {
+        let ranked = [(1, 9), (1, 8), (1, 7), (2, 6), (1, 5), (3, 4)].enumerated().map { i, x in
+            PostRecommendation(post: Int32(i), author: Int32(x.0), score: Float(x.1), source: .hot, signals: [])
+        }
+        let out = PostRecommender.diversify(ranked, k: 6, maxRun: 2)
+        #expect(out.map(\.author) == [1, 1, 2, 1, 1, 3])
+        let strict = PostRecommender.diversify(ranked, k: 6, maxRun: 1)
+        #expect(strict.map(\.author) == [1, 2, 1, 3, 1])
+    }
+
+    @Test func mixedFeedFillsExactlyKSlotsWithoutDuplicates() {
+        var net = Net(users: 30)
+        net.follows = (1..<30).map { (Int32($0), Int32(($0 % 5) + 1)) } + [(0, 1), (0, 2)]
+        net.postAuthors = (0..<40).map { Int32($0 % 6) }
+        let s = net.snapshot
+        let now: Int64 = 1_000
+        let boards = Leaderboards(snapshot: s, now: now)
+        let posts = PostRecommender(view: LiveView(snapshot: s), hot: boards.hot, now: now)
+        let users = FollowRecommender(view: LiveView(snapshot: s), leaderboards: boards, now: now)
+        for (k, p) in [(10, 3), (5, 5), (12, 0), (20, 8)] {
+            let feed = mixedFeed(user: 0, k: k, posts: p, postRecommender: posts, followRecommender: users)
+            #expect(feed.count == k, "k=\(k) p=\(p)")
+            #expect(Set(feed).count == feed.count)
+            let postCount = feed.filter { if case .post = $0 { true } else { false } }.count
+            #expect(postCount <= p)
+            // Posts come first, then users.
+            if let firstUser = feed.firstIndex(where: { if case .user = $0 { true } else { false } }) {
+                #expect(feed[firstUser...].allSatisfy { if case .user = $0 { true } else { false } })
+            }
+        }
+    }
+}

@@ -24,6 +24,8 @@ let package = Package(
         .library(name: "OrbitStore", targets: ["OrbitStore"]),
         .library(name: "OrbitSynth", targets: ["OrbitSynth"]),
         .library(name: "OrbitRecommend", targets: ["OrbitRecommend"]),
+        .library(name: "NeuMF", targets: ["NeuMF"]),
+        .library(name: "OrbitEval", targets: ["OrbitEval"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -34,6 +36,7 @@ let package = Package(
         .target(name: "OrbitCore", swiftSettings: numericSettings),
 
         // layer 1: parts
+        .target(name: "NeuMF", swiftSettings: numericSettings),
         .target(name: "OrbitSynth", dependencies: ["OrbitCore"], swiftSettings: numericSettings),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
@@ -41,13 +44,14 @@ let package = Package(
             dependencies: ["OrbitCore", "CZlib", .product(name: "GRDB", package: "GRDB.swift")]),
 
         // layer 2: logic
-        .target(name: "OrbitRecommend", dependencies: ["OrbitCore"], swiftSettings: numericSettings),
+        .target(name: "OrbitRecommend", dependencies: ["OrbitCore", "NeuMF"], swiftSettings: numericSettings),
+        .target(name: "OrbitEval", dependencies: ["OrbitCore", "NeuMF"], swiftSettings: numericSettings),
 
         // layer 3: applications
         .executableTarget(
             name: "OrbitCLI",
             dependencies: [
-                "OrbitCore", "OrbitStore", "OrbitSynth", "OrbitRecommend",
+                "OrbitCore", "OrbitStore", "OrbitSynth", "OrbitRecommend", "NeuMF", "OrbitEval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -55,6 +59,8 @@ let package = Package(
         .testTarget(name: "OrbitStoreTests", dependencies: ["OrbitStore", "OrbitSynth"]),
         .testTarget(name: "OrbitSynthTests", dependencies: ["OrbitSynth"]),
         .testTarget(name: "OrbitRecommendTests", dependencies: ["OrbitRecommend", "OrbitStore"]),
+        .testTarget(name: "NeuMFTests", dependencies: ["NeuMF"]),
+        .testTarget(name: "OrbitEvalTests", dependencies: ["OrbitEval", "NeuMF"]),
     ],
     swiftLanguageModes: [.v6]
 )

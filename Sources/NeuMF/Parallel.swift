@@ -1,0 +1,45 @@
+import Dispatch
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A raw pointer that may cross into `concurrentPerform` workers.
+///
+/// Safe because every use follows one of two disciplines, stated where it is created:
+/// disjoint ranges per worker (outputs, shards), or Hogwild updates of model parameters,
+/// where concurrent unsynchronised Float writes are the documented algorithm (Niu et al. 2011)
+/// and the buffer outlives the `concurrentPerform` call that uses it.
+struct SharedPointer<T>: @unchecked Sendable {
+    let base: UnsafeMutablePointer<T>
+    init(_ base: UnsafeMutablePointer<T>) { self.base = base }
+    init(_ buffer: UnsafeMutableBufferPointer<T>) { self.base = buffer.baseAddress! }
+}
+
+/// Read-only counterpart of `SharedPointer`; the pointee is not written while workers run.
+struct SharedReadPointer<T>: @unchecked Sendable {
+    let base: UnsafePointer<T>
+    init(_ base: UnsafePointer<T>) { self.base = base }
+    init(_ buffer: UnsafeBufferPointer<T>) { self.base = buffer.baseAddress! }
+}
+
+/// Number of threads to use when the caller passes 0 ("all cores").
+func resolvedThreadCount(_ requested: Int) -> Int {
+    if requested > 0 { return requested }
+    #if canImport(Glibc)
+    let n = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    return max(1, n)
+    #else
+    return 2
+    #endif
+}
+
+/// Runs `body(worker)` for `count` workers in parallel (inline when `count == 1`).
+@inline(__always)
+func parallelFor(_ count: Int, _ body: @Sendable (Int) -> Void) {
+    if count <= 1 {
+        body(0)
+    } else {
+        DispatchQueue.concurrentPerform(iterations: count, execute: body)
+    }
+}

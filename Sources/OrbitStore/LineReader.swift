@@ -124,3 +124,23 @@ public struct LineReader: ~Copyable {
         bytesRead += Int64(n)
     }
 }
+
+/// Whole-file reads of small text files (`.gz` decompressed), for formats parsed elsewhere.
+public enum TextFile {
+    public static func read(path: String) throws(FileReadError) -> String {
+        var reader = try LineReader(path: path)
+        var bytes: [UInt8] = []
+        do {
+            while try reader.next({ line, _ -> Bool in
+                bytes.append(contentsOf: line)
+                bytes.append(10)
+                return true
+            }) != nil {}
+        } catch let e as FileReadError {
+            throw e
+        } catch {
+            throw .corrupt(path: path, line: reader.lineNumber, reason: "\(error)")
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -45,7 +45,7 @@ let package = Package(
 
         // layer 2: logic
         .target(name: "OrbitRecommend", dependencies: ["OrbitCore", "NeuMF"], swiftSettings: numericSettings),
-        .target(name: "OrbitEval", dependencies: ["OrbitCore", "NeuMF"], swiftSettings: numericSettings),
+        .target(name: "OrbitEval", dependencies: ["OrbitCore", "NeuMF", "OrbitRecommend"], swiftSettings: numericSettings),
 
         // layer 3: applications
         .executableTarget(

@@ -16,7 +16,7 @@ public struct FilterCounts: Sendable, Equatable {
     public var counts: [FilterReason: Int] = [:]
     public init() {}
     public subscript(_ r: FilterReason) -> Int { counts[r] ?? 0 }
-    mutating func add(_ r: FilterReason, _ n: Int = 1) { counts[r, default: 0] += n }
+    public mutating func add(_ r: FilterReason, _ n: Int = 1) { counts[r, default: 0] += n }
     public var total: Int { counts.values.reduce(0, +) }
 }
 

@@ -26,7 +26,45 @@ public struct BlendConfig: Sendable, Codable, Equatable {
     public var graphBudget = 2_000
     /// Similar edges per followee for the complex logic.
     public var complexNeighbours = 20
+    /// When set, the model, co-followers and followees-of-followees lists are merged by weighted
+    /// reciprocal-rank fusion (`Σ weight / (60 + rank)`) instead of filling slots one source after
+    /// the other. Weights are chosen on validation data.
+    public var fusion: FusionWeights? = nil
     public init() {}
+}
+
+/// Weights of the sources merged by reciprocal-rank fusion in the blender.
+public struct FusionWeights: Sendable, Codable, Equatable, CustomStringConvertible {
+    public var model: Double
+    public var coFollowers: Double
+    public var followeesOfFollowees: Double
+
+    public init(model: Double, coFollowers: Double, followeesOfFollowees: Double) {
+        self.model = model
+        self.coFollowers = coFollowers
+        self.followeesOfFollowees = followeesOfFollowees
+    }
+
+    public var description: String {
+        "fusion model \(model) co-followers \(coFollowers) followees-of-followees \(followeesOfFollowees)"
+    }
+
+    /// Merges ranked lists: each list's item at rank r (0-based) adds `weight / (60 + r)`; an item
+    /// keeps the source that contributed most. The constant 60 is the usual one of Cormack et al.
+    public static func fuse(_ lists: [(weight: Double, items: [Candidate])]) -> [Candidate] {
+        var score: [UserIndex: (total: Double, best: Double, candidate: Candidate)] = [:]
+        for (w, items) in lists where w > 0 {
+            for (r, c) in items.enumerated() {
+                let add = w / (60 + Double(r))
+                if let e = score[c.user] {
+                    score[c.user] = (e.total + add, max(e.best, add), add > e.best ? c : e.candidate)
+                } else {
+                    score[c.user] = (add, add, c)
+                }
+            }
+        }
+        return score.sorted { ($0.value.total, -Int($0.key)) > ($1.value.total, -Int($1.key)) }.map { $0.value.candidate }
+    }
 }
 
 /// The answer to one who-to-follow request.
@@ -134,17 +172,21 @@ public struct FollowRecommender: Sendable {
         let coFollowed = CoFollowersSource().candidates(for: request, limit: budget / 4, filtered: &filtered)
         let popular = PopularSource(leaderboards: leaderboards).candidates(for: request, limit: k + 100, filtered: &filtered)
         let chosen = logic ?? config.logic
+        var model: [Candidate] = []
         if items.count < k, let scorer {
-            var model: [Candidate] = []
             switch chosen {
             case .graph:
                 model = ModelGraphSource(scorer: scorer, leaderboards: leaderboards, budget: budget)
-                    .candidates(for: request, limit: k, neighbourhood: [expansion, coFollowed, Array(popular.prefix(100))])
+                    .candidates(for: request, limit: max(k, 100), neighbourhood: [expansion, coFollowed, Array(popular.prefix(100))])
             case .simple, .complex:
-                model = modelSource(chosen)?.candidates(for: request, limit: k, filtered: &filtered) ?? []
+                model = modelSource(chosen)?.candidates(for: request, limit: max(k, 100), filtered: &filtered) ?? []
             case .none:
                 break
             }
+        }
+        if let w = config.fusion {
+            add(FusionWeights.fuse([(w.model, model), (w.coFollowers, coFollowed), (w.followeesOfFollowees, expansion)]), max: k)
+        } else {
             add(model, max: config.modelQuota ?? k)
         }
         add(expansion, max: k)

@@ -1,0 +1,112 @@
+import ArgumentParser
+import Foundation
+import NeuMF
+import OrbitCore
+import OrbitEval
+import OrbitRecommend
+import OrbitStore
+
+struct Evaluate: AsyncParsableCommand {
+    enum Task: String, ExpressibleByArgument, CaseIterable { case ncf, follow }
+
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate a model (NCF protocols) or the whole who-to-follow pipeline on held-out follows.",
+        discussion: """
+            --task ncf: a trained model (--model) on --pairs (train), --test-rating and --test-negative: the NCF
+              leave-one-out protocol (HR@10, NDCG@10 among the given 99 negatives), full ranking against all items
+              with train positives excluded (HR, Recall, NDCG at 10 and 20), and the reference's 1:4 classification
+              test (precision, recall, F1, accuracy at 0.5, AUC).
+            --task follow: holds out followees of users with at least 5 (seeded; a validation split to tune, a test
+              split to report), trains a model on the rest with the model options, and ranks against every user the
+              user does not follow: HR@10, Recall@20, NDCG@10, coverage and source shares of every baseline, every
+              source alone and the blends; the blend is chosen on validation. --test FILE (lines `follower followee`
+              in external ids) evaluates on given held-out follows instead, e.g. a split by time.
+            """)
+
+    @Option(help: "What to evaluate: ncf or follow.") var task: Task = .follow
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var model: ModelOptions
+    @Option(help: "ncf: the model file.") var modelFile: String?
+    @Option(help: "ncf: the train pairs.") var pairs: String?
+    @Option(help: "ncf: test pairs.") var testRating: String?
+    @Option(help: "ncf: NCF .negative file.") var testNegative: String?
+    @Option(help: "follow: held-out test follows (external ids), instead of a random hold-out.") var test: String?
+    @Option(help: "follow: users evaluated (random hold-out).") var users: Int = 2_000
+    @Option(help: "follow: seed of the hold-out.") var holdoutSeed: UInt64 = 1
+    @Option(help: "follow: write the table (Markdown) here too.") var report: String?
+
+    func run() async throws {
+        switch task {
+        case .ncf: try runNCF()
+        case .follow: try await runFollow()
+        }
+    }
+
+    func runNCF() throws {
+        guard let modelFile, let pairs, let testRating else {
+            throw ValidationError("--task ncf needs --model-file, --pairs and --test-rating (and --test-negative for leave-one-out)")
+        }
+        let m = try NeuMFModel.load(from: modelFile)
+        let scorer = NeuMFScorer(model: m)
+        let train = try NCFFiles.parsePairs(TextFile.read(path: pairs))
+        let test = try NCFFiles.parsePairs(TextFile.read(path: testRating))
+        let users = m.configuration.userCount, items = m.configuration.itemCount
+        print("model \(m.configuration); \(train.count) train pairs, \(test.count) test pairs")
+        if let testNegative {
+            let cases = try NCFFiles.parseNegatives(TextFile.read(path: testNegative))
+            let r = LeaveOneOut.evaluate(cases: cases, scorer: scorer, k: 10)
+            print(String(format: "leave-one-out (given negatives): HR@10 %.4f NDCG@10 %.4f (%d users)", r.hitRate, r.ndcg, r.users))
+        }
+        let trainSets = try ItemSets(userCount: users, users: train.users, items: train.items)
+        let heldOut = try ItemSets(userCount: users, users: test.users, items: test.items)
+        for r in FullRanking.evaluate(heldOut: heldOut, exclude: trainSets, itemCount: items, scorer: scorer, ks: [10, 20]) {
+            print(String(format: "full ranking: HR@%d %.4f Recall@%d %.4f NDCG@%d %.4f (%d users)",
+                         r.k, r.hitRate, r.k, r.recall, r.k, r.ndcg, r.users))
+        }
+        let all = try ItemSets(userCount: users, pairs: [(train.users, train.items), (test.users, test.items)])
+        let set = Classification.makeTestSet(users: test.users, items: test.items, exclusion: all, itemCount: items)
+        let c = Classification.evaluate(set, scorer: scorer)
+        print(String(format: "1:4 classification: precision %.4f recall %.4f F1 %.4f accuracy %.4f AUC %.4f (%d pairs)",
+                     c.precision, c.recall, c.f1, c.accuracy, c.auc ?? .nan, c.count))
+    }
+
+    func runFollow() async throws {
+        guard FileManager.default.fileExists(atPath: storeOptions.store) else {
+            throw ValidationError("no store at \(storeOptions.store): import a follow graph first")
+        }
+        let progress = ProgressReporter()
+        let loaded = try await SQLiteStore(path: storeOptions.store).loadSnapshot()
+        let s = loaded.snapshot
+        let holdout: FollowHoldout
+        if let test {
+            var pairs: [(UserIndex, UserIndex)] = []
+            for (n, line) in try TextFile.read(path: test).split(separator: "\n").enumerated() {
+                let f = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," })
+                guard f.count >= 2 else { throw ValidationError("\(test):\(n + 1): expected `follower followee`") }
+                guard let a = loaded.catalog.users.index(of: String(f[0])), let b = loaded.catalog.users.index(of: String(f[1])) else {
+                    throw ValidationError("\(test):\(n + 1): unknown user id")
+                }
+                pairs.append((a, b))
+            }
+            holdout = FollowHoldout.given(s, test: pairs, seed: holdoutSeed)
+        } else {
+            holdout = FollowHoldout.random(s, seed: holdoutSeed, maxUsers: users)
+        }
+        let pairs = { (m: [UserIndex: [UserIndex]]) in m.flatMap { u, vs in vs.map { (u, $0) } } }
+        print("\(storeOptions.store): \(s.userCount) users, \(s.followees.edgeCount) follows; "
+            + "\(holdout.validation.count) validation users (\(pairs(holdout.validation).count) follows), "
+            + "\(holdout.test.count) test users (\(pairs(holdout.test).count) follows)")
+
+        let data = try FollowModelData(graph: holdout.train, validation: pairs(holdout.validation), alsoExclude: pairs(holdout.test))
+        let start = Date()
+        let (trained, _) = try model.train(users: s.userCount, items: s.userCount, data: data.training, validation: data.validation) {
+            progress.message($0)
+        }
+        print(String(format: "model trained on the training graph in %.1f s", Date().timeIntervalSince(start)))
+        let scorer = NeuMFPairScorer(model: trained)
+        let (rows, _, chosenName) = FollowBenchmark.run(holdout: holdout, scorer: scorer, edgeIndex: nil) { progress.message($0) }
+        let table = FollowBenchmark.markdown(rows, chosen: chosenName)
+        print(table)
+        if let report { try table.write(toFile: report, atomically: true, encoding: .utf8) }
+    }
+}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NeuMF
 import OrbitCore
 import OrbitRecommend
 import OrbitStore
@@ -22,6 +23,7 @@ struct Recommend: AsyncParsableCommand {
     @Flag(help: "Also print the score and what each filter removed.") var explain = false
     @Option(help: "Model logic: simple (score everyone), complex (relation vectors), graph (bounded), none.")
     var logic: ModelLogic?
+    @Option(help: "Trained follow model (orbit train); used when the file exists.") var model: String = "orbit-data/follow.model"
 
     func validate() throws {
         guard (1...500).contains(k) else { throw ValidationError("--k must be between 1 and 500") }
@@ -36,7 +38,9 @@ struct Recommend: AsyncParsableCommand {
         guard let u = loaded.catalog.users.index(of: user) else {
             throw ValidationError("unknown user \"\(user)\": no such id in \(storeOptions.store)")
         }
-        let rec = RecommenderFactory.followRecommender(for: loaded)
+        let trained = FileManager.default.fileExists(atPath: model) ? try NeuMFModel.load(from: model) : nil
+        if trained == nil && explain { print("(no model at \(model): model sources skipped)") }
+        let rec = RecommenderFactory.followRecommender(for: loaded, model: trained)
         let start = Date()
         let answer = rec.recommend(user: u, k: k, logic: logic)
         let ms = Date().timeIntervalSince(start) * 1000
@@ -64,9 +68,12 @@ struct Recommend: AsyncParsableCommand {
 
 /// Builds the recommenders the CLI commands share from a loaded snapshot.
 enum RecommenderFactory {
-    static func followRecommender(for loaded: LoadedSnapshot) -> FollowRecommender {
+    static func followRecommender(for loaded: LoadedSnapshot, model: NeuMFModel? = nil) -> FollowRecommender {
         let s = loaded.snapshot
         let now = Leaderboards.latestEvent(in: s)
-        return FollowRecommender(view: LiveView(snapshot: s), leaderboards: Leaderboards(snapshot: s, now: now), now: now)
+        // A model trained on fewer users (an older snapshot) still serves the users it knows.
+        let scorer = model.map { NeuMFPairScorer(model: $0) }
+        return FollowRecommender(
+            view: LiveView(snapshot: s), leaderboards: Leaderboards(snapshot: s, now: now), now: now, scorer: scorer)
     }
 }

@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import NeuMF
+import OrbitCore
+import OrbitRecommend
+import OrbitStore
+
+struct Bench: AsyncParsableCommand {
+    enum What: String, ExpressibleByArgument, CaseIterable { case follow, feed, score }
+
+    static let configuration = CommandConfiguration(
+        abstract: "Measure request latency (who to follow, mixed feed) or model scoring speed on the store's data.",
+        discussion: """
+            follow: times `recommend` for --requests users drawn at random (seeded) among users with behaviour, with the
+              model logic --logic, and prints p50 / p90 / p99 / max in milliseconds. Build with -c release.
+            feed: the same for the mixed feed (--posts posts, then users up to --k).
+            score: scores every user as a candidate for --requests users with the batched scorer (the simple logic's
+              inner loop) and prints candidates per second and milliseconds per user.
+            """)
+
+    @Argument(help: "What to measure: follow, feed or score.") var what: What = .follow
+    @OptionGroup var storeOptions: StoreOptions
+    @Option(help: "A trained follow model (orbit train); without it the model logics are skipped.") var model: String?
+    @Option(help: "Model logic for follow requests.") var logic: ModelLogic = .graph
+    @Option(help: "Requests to time.") var requests: Int = 1_000
+    @Option(help: "Slots per answer.") var k: Int = 20
+    @Option(help: "Posts in a mixed feed.") var posts: Int = 10
+    @Option(help: "Threads for the scorer (score).") var threads: Int = 0
+    @Option(help: "Random seed for the users.") var seed: UInt64 = 3
+
+    func run() async throws {
+        var t = Date()
+        let loaded = try await SQLiteStore(path: storeOptions.store).loadSnapshot()
+        let s = loaded.snapshot
+        print(String(format: "snapshot: %d users, %d follows, %d posts (%.1f s)", s.userCount, s.followees.edgeCount, s.postCount,
+                     Date().timeIntervalSince(t)))
+        t = Date()
+        let trained = try model.map { try NeuMFModel.load(from: $0) }
+        let scorer = trained.map { NeuMFPairScorer(model: $0, threads: threads) }
+        if trained != nil { print(String(format: "model loaded and scorer cache built (%.1f s)", Date().timeIntervalSince(t))) }
+        let now = Leaderboards.latestEvent(in: s)
+        t = Date()
+        let boards = Leaderboards(snapshot: s, now: now)
+        var config = BlendConfig()
+        config.logic = logic
+        let rec = FollowRecommender(view: LiveView(snapshot: s), leaderboards: boards, now: now, config: config, scorer: scorer)
+        print(String(format: "leaderboards and recommender built (%.1f s)", Date().timeIntervalSince(t)))
+        var gen = SplitMix64(seed: seed)
+        let active = (0..<Int32(s.userCount)).filter { s.followees.degree($0) > 0 && s.userFlags[Int($0)].isEmpty }
+        let users = (0..<requests).map { _ in active[gen.below(active.count)] }
+        var ms: [Double] = []
+        ms.reserveCapacity(requests)
+        switch what {
+        case .follow:
+            _ = rec.recommend(user: users[0], k: k)  // warm up
+            for u in users {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let answer = rec.recommend(user: u, k: k)
+                ms.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                precondition(!answer.items.isEmpty || s.userCount < 50)
+            }
+            report("who to follow (logic \(logic.rawValue), k \(k))", ms)
+        case .feed:
+            let postRec = PostRecommender(view: LiveView(snapshot: s), hot: boards.hot, now: now)
+            for u in users {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let feed = mixedFeed(user: u, k: k, posts: posts, postRecommender: postRec, followRecommender: rec)
+                ms.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                precondition(feed.count <= k)
+            }
+            report("mixed feed (\(posts) posts then users, k \(k), logic \(logic.rawValue))", ms)
+        case .score:
+            guard let scorer else { throw ValidationError("score needs --model") }
+            let candidates = (0..<Int32(scorer.knownUsers)).map { $0 }
+            for u in users.prefix(max(1, min(requests, 200))) {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let sc = scorer.scores(user: u, candidates: candidates)
+                ms.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                precondition(sc.count == candidates.count)
+            }
+            report("scoring all \(candidates.count) users for one user (threads \(threads == 0 ? "all" : String(threads)))", ms)
+            let mean = ms.reduce(0, +) / Double(ms.count)
+            print(String(format: "  %.1f M candidates/s", Double(candidates.count) / mean / 1e3))
+        }
+    }
+
+    func report(_ title: String, _ ms: [Double]) {
+        let v = ms.sorted()
+        func p(_ q: Double) -> Double { v[min(v.count - 1, Int(q * Double(v.count)))] }
+        print(String(format: "%@: %d requests, p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms, mean %.2f ms",
+                     title, v.count, p(0.5), p(0.9), p(0.99), v.last ?? 0, v.reduce(0, +) / Double(max(1, v.count))))
+    }
+}

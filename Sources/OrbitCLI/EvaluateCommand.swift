@@ -7,7 +7,7 @@ import OrbitRecommend
 import OrbitStore
 
 struct Evaluate: AsyncParsableCommand {
-    enum Task: String, ExpressibleByArgument, CaseIterable { case ncf, follow }
+    enum Task: String, ExpressibleByArgument, CaseIterable { case ncf, follow, engagement }
 
     static let configuration = CommandConfiguration(
         abstract: "Evaluate a model (NCF protocols) or the whole who-to-follow pipeline on held-out follows.",
@@ -21,6 +21,9 @@ struct Evaluate: AsyncParsableCommand {
               user does not follow: HR@10, Recall@20, NDCG@10, coverage and source shares of every baseline, every
               source alone and the blends; the blend is chosen on validation. --test FILE (lines `follower followee`
               in external ids) evaluates on given held-out follows instead, e.g. a split by time.
+            --task engagement --activity FILE: SNAP Higgs activity (`userA userB time RT|RE|MT`: retweet → repost,
+              reply → comment, mention → author click); trains on the first 80% of time and predicts whom each user
+              interacts with in the last 20%, comparing SPEC §2.2's 4-bit order with plain counts and with recency.
             """)
 
     @Option(help: "What to evaluate: ncf or follow.") var task: Task = .follow
@@ -34,11 +37,13 @@ struct Evaluate: AsyncParsableCommand {
     @Option(help: "follow: users evaluated (random hold-out).") var users: Int = 2_000
     @Option(help: "follow: seed of the hold-out.") var holdoutSeed: UInt64 = 1
     @Option(help: "follow: write the table (Markdown) here too.") var report: String?
+    @Option(help: "engagement: the Higgs activity file.") var activity: String?
 
     func run() async throws {
         switch task {
         case .ncf: try runNCF()
         case .follow: try await runFollow()
+        case .engagement: try runEngagement()
         }
     }
 
@@ -68,6 +73,39 @@ struct Evaluate: AsyncParsableCommand {
         let c = Classification.evaluate(set, scorer: scorer)
         print(String(format: "1:4 classification: precision %.4f recall %.4f F1 %.4f accuracy %.4f AUC %.4f (%d pairs)",
                      c.precision, c.recall, c.f1, c.accuracy, c.auc ?? .nan, c.count))
+    }
+
+    func runEngagement() throws {
+        guard let activity else { throw ValidationError("--task engagement needs --activity FILE") }
+        var ids: [Substring: Int32] = [:]
+        func id(_ s: Substring) -> Int32 {
+            if let i = ids[s] { return i }
+            let i = Int32(ids.count)
+            ids[s] = i
+            return i
+        }
+        var events: [AuthorInteraction] = []
+        let text = try TextFile.read(path: activity)
+        for (n, line) in text.split(separator: "\n").enumerated() {
+            let f = line.split(separator: " ")
+            guard f.count == 4, let t = Int64(f[2]) else { throw ValidationError("\(activity):\(n + 1): expected `userA userB time kind`") }
+            let kind: Interaction.Kind
+            switch f[3] {
+            case "RT": kind = .repost
+            case "RE": kind = .comment
+            case "MT": kind = .authorClick
+            default: throw ValidationError("\(activity):\(n + 1): unknown kind \(f[3]) (expected RT, RE or MT)")
+            }
+            events.append(AuthorInteraction(user: id(f[0]), author: id(f[1]), kind: kind, time: t))
+        }
+        let s = EngagementOrderStudy.run(events)
+        print("\(activity): \(events.count) interactions, \(ids.count) users; train \(s.trainEvents), test \(s.testEvents) (split at 80% of time)")
+        print(String(format: "users evaluated: %d; test (user, author) pairs whose author was engaged with in train: %.1f%%",
+                     s.usersEvaluated, s.reachable * 100))
+        print("| order | HR@10 | Recall@10 | NDCG@10 |\n|---|---|---|---|")
+        for r in s.results {
+            print(String(format: "| %@ | %.4f | %.4f | %.4f |", r.order.rawValue, r.hitRate10, r.recall10, r.ndcg10))
+        }
     }
 
     func runFollow() async throws {

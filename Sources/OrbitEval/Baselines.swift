@@ -15,9 +15,10 @@ public enum Baseline: String, CaseIterable, Sendable {
 public struct BaselineSource: CandidateSource {
     public let baseline: Baseline
     public let leaderboards: Leaderboards
-    /// Restart probability and iterations of personalised PageRank.
+    /// Restart probability, push threshold and work bound of personalised PageRank.
     public var restart: Double = 0.3
-    public var iterations = 6
+    public var epsilon: Double = 1e-5
+    public var maxPushes = 200_000
     public var kind: SourceKind { .followeesOfFollowees }
 
     public init(_ baseline: Baseline, leaderboards: Leaderboards) {
@@ -38,19 +39,27 @@ public struct BaselineSource: CandidateSource {
                 for c in s.followees.row(f) { score[c, default: 0] += w }
             }
         case .personalizedPageRank:
-            // Sparse power iteration from the user over follow edges, with restart to the user.
-            var mass: [UserIndex: Double] = [r.user: 1]
-            for _ in 0..<iterations {
-                var next: [UserIndex: Double] = [r.user: restart]
-                for (v, m) in mass where m > 1e-7 {
-                    let out = v == r.user ? r.eligibility.followees[...] : s.followees.row(v)
-                    guard !out.isEmpty else { next[r.user, default: 0] += (1 - restart) * m; continue }
-                    let share = (1 - restart) * m / Double(out.count)
-                    for c in out { next[c, default: 0] += share }
+            // Andersen–Chung–Lang push: approximate PageRank personalised to the user, with work
+            // bounded by 1 / (epsilon · restart) whatever the graph's size.
+            var residual: [UserIndex: Double] = [r.user: 1]
+            var queue: [UserIndex] = [r.user]
+            var pushes = 0
+            while let v = queue.popLast(), pushes < maxPushes {
+                guard let rv = residual[v] else { continue }
+                let out = v == r.user ? r.eligibility.followees[...] : s.followees.row(v)
+                guard rv > epsilon * Double(max(out.count, 1)) else { continue }
+                pushes += 1
+                score[v, default: 0] += restart * rv
+                residual[v] = nil
+                guard !out.isEmpty else { continue }
+                let share = (1 - restart) * rv / Double(out.count)
+                for c in out {
+                    let before = residual[c] ?? 0
+                    residual[c] = before + share
+                    let degree = Double(max(s.followees.degree(c), 1))
+                    if before <= epsilon * degree && before + share > epsilon * degree { queue.append(c) }
                 }
-                mass = next
             }
-            score = mass
         }
         var ok: [(UserIndex, Double)] = []
         for (c, v) in score.sorted(by: { $0.key < $1.key }) {

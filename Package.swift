@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "OrbitRecommend", targets: ["OrbitRecommend"]),
         .library(name: "NeuMF", targets: ["NeuMF"]),
         .library(name: "OrbitEval", targets: ["OrbitEval"]),
+        .library(name: "VectorIndex", targets: ["VectorIndex"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -37,6 +38,7 @@ let package = Package(
 
         // layer 1: parts
         .target(name: "NeuMF", swiftSettings: numericSettings),
+        .target(name: "VectorIndex", swiftSettings: numericSettings),
         .target(name: "OrbitSynth", dependencies: ["OrbitCore"], swiftSettings: numericSettings),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
@@ -44,7 +46,7 @@ let package = Package(
             dependencies: ["OrbitCore", "CZlib", .product(name: "GRDB", package: "GRDB.swift")]),
 
         // layer 2: logic
-        .target(name: "OrbitRecommend", dependencies: ["OrbitCore", "NeuMF"], swiftSettings: numericSettings),
+        .target(name: "OrbitRecommend", dependencies: ["OrbitCore", "NeuMF", "VectorIndex"], swiftSettings: numericSettings),
         .target(name: "OrbitEval", dependencies: ["OrbitCore", "NeuMF", "OrbitRecommend"], swiftSettings: numericSettings),
 
         // layer 3: applications
@@ -59,6 +61,7 @@ let package = Package(
         .testTarget(name: "OrbitStoreTests", dependencies: ["OrbitStore", "OrbitSynth"]),
         .testTarget(name: "OrbitSynthTests", dependencies: ["OrbitSynth"]),
         .testTarget(name: "OrbitRecommendTests", dependencies: ["OrbitRecommend", "OrbitStore"]),
+        .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex"]),
         .testTarget(name: "NeuMFTests", dependencies: ["NeuMF"]),
         .testTarget(name: "OrbitEvalTests", dependencies: ["OrbitEval", "NeuMF"]),
     ],

@@ -6,7 +6,7 @@ import OrbitRecommend
 import OrbitStore
 
 struct Bench: AsyncParsableCommand {
-    enum What: String, ExpressibleByArgument, CaseIterable { case follow, feed, score }
+    enum What: String, ExpressibleByArgument, CaseIterable { case follow, feed, score, relations }
 
     static let configuration = CommandConfiguration(
         abstract: "Measure request latency (who to follow, mixed feed) or model scoring speed on the store's data.",
@@ -16,6 +16,8 @@ struct Bench: AsyncParsableCommand {
             feed: the same for the mixed feed (--posts posts, then users up to --k).
             score: scores every user as a candidate for --requests users with the batched scorer (the simple logic's
               inner loop) and prints candidates per second and milliseconds per user.
+            relations: computes the relation vector of every follow, builds the HNSW index (timed, --ef-construction),
+              and for --requests query edges compares HNSW (ef 16…256) with exact search: recall@10 and queries/s.
             """)
 
     @Argument(help: "What to measure: follow, feed or score.") var what: What = .follow
@@ -27,6 +29,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Posts in a mixed feed.") var posts: Int = 10
     @Option(help: "Threads for the scorer (score).") var threads: Int = 0
     @Option(help: "Random seed for the users.") var seed: UInt64 = 3
+    @Option(help: "relations: HNSW efConstruction.") var efConstruction: Int = 64
 
     func run() async throws {
         var t = Date()
@@ -69,6 +72,27 @@ struct Bench: AsyncParsableCommand {
                 precondition(feed.count <= k)
             }
             report("mixed feed (\(posts) posts then users, k \(k), logic \(logic.rawValue))", ms)
+        case .relations:
+            guard let scorer else { throw ValidationError("relations needs --model") }
+            var t0 = Date()
+            let index = try RelationIndex(graph: s.followees, scorer: scorer, efConstruction: efConstruction)
+            print(String(format: "relation vectors (d=%d) of %d follows computed and indexed in %.1f s (HNSW M=16, efConstruction %d, %d MiB)",
+                         scorer.relationDimension, s.followees.edgeCount, Date().timeIntervalSince(t0), efConstruction,
+                         index.index.storageBytes >> 20))
+            let queries = (0..<min(requests, 2_000)).map { _ in Int32(gen.below(s.followees.edgeCount)) }
+            t0 = Date()
+            let exact = queries.map { index.index.exactSearch(index.index.vector($0), k: 10).map(\.id) }
+            let exactQPS = Double(queries.count) / Date().timeIntervalSince(t0)
+            print(String(format: "exact search: %.0f queries/s (1 thread)", exactQPS))
+            for ef in [16, 32, 64, 128, 256] {
+                t0 = Date()
+                let approx = queries.map { index.index.search(index.index.vector($0), k: 10, ef: ef).map(\.id) }
+                let qps = Double(queries.count) / Date().timeIntervalSince(t0)
+                var hits = 0
+                for (a, e) in zip(approx, exact) { hits += Set(a).intersection(e).count }
+                print(String(format: "ef %3d: recall@10 %.4f, %.0f queries/s (1 thread), %.0fx exact", ef,
+                             Double(hits) / Double(10 * queries.count), qps, qps / exactQPS))
+            }
         case .score:
             guard let scorer else { throw ValidationError("score needs --model") }
             let candidates = (0..<Int32(scorer.knownUsers)).map { $0 }

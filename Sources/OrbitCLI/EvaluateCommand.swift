@@ -38,6 +38,7 @@ struct Evaluate: AsyncParsableCommand {
     @Option(help: "follow: seed of the hold-out.") var holdoutSeed: UInt64 = 1
     @Option(help: "follow: write the table (Markdown) here too.") var report: String?
     @Option(help: "engagement: the Higgs activity file.") var activity: String?
+    @Flag(help: "follow: skip the complex logic (no relation-vector index).") var noComplex = false
 
     func run() async throws {
         switch task {
@@ -142,7 +143,14 @@ struct Evaluate: AsyncParsableCommand {
         }
         print(String(format: "model trained on the training graph in %.1f s", Date().timeIntervalSince(start)))
         let scorer = NeuMFPairScorer(model: trained)
-        let (rows, _, chosenName) = FollowBenchmark.run(holdout: holdout, scorer: scorer, edgeIndex: nil) { progress.message($0) }
+        var index: RelationIndex?
+        if !noComplex {
+            let t = Date()
+            index = try RelationIndex(graph: holdout.train.followees, scorer: scorer, efConstruction: 64)
+            print(String(format: "relation vectors of %d training follows indexed (HNSW) in %.1f s", holdout.train.followees.edgeCount,
+                         Date().timeIntervalSince(t)))
+        }
+        let (rows, _, chosenName) = FollowBenchmark.run(holdout: holdout, scorer: scorer, edgeIndex: index) { progress.message($0) }
         let table = FollowBenchmark.markdown(rows, chosen: chosenName)
         print(table)
         if let report { try table.write(toFile: report, atomically: true, encoding: .utf8) }

@@ -45,6 +45,7 @@ public struct FollowMethods: Sendable {
             source("source: engaged_authors", EngagedAuthorsSource()),
             source("source: followees_of_followees", FolloweesOfFolloweesSource()),
             source("source: co_followers", CoFollowersSource()),
+            source("source: follows_you", FollowsYouSource()),
         ]
         if let scorer {
             out.append(source("source: neumf_simple", ModelSimpleSource(scorer: scorer, snapshot: view.snapshot)))
@@ -73,11 +74,13 @@ public struct FollowMethods: Sendable {
         }
         let modelWeights: [Double] = scorer == nil ? [0] : [0, 0.5, 1]
         for m in modelWeights {
-            for fof in [0.0, 0.5, 1] {
-                var c = BlendConfig()
-                c.logic = m > 0 ? .graph : .none
-                c.fusion = FusionWeights(model: m, coFollowers: 1, followeesOfFollowees: fof)
-                out.append(("fusion, model \(m) co-followers 1 fof \(fof)", c))
+            for fof in [0.0, 0.5] {
+                for back in [0.0, 1] {
+                    var c = BlendConfig()
+                    c.logic = m > 0 ? .graph : .none
+                    c.fusion = FusionWeights(model: m, coFollowers: 1, followeesOfFollowees: fof, followsYou: back)
+                    out.append(("fusion, model \(m) co-followers 1 fof \(fof) follows-you \(back)", c))
+                }
             }
         }
         return out

@@ -12,6 +12,8 @@ public enum SourceKind: String, CaseIterable, Sendable, Codable, CustomStringCon
     case modelGraph = "neumf_graph"
     case followeesOfFollowees = "followees_of_followees"
     case coFollowers = "co_followers"
+    /// Users who follow the user and are not followed back.
+    case followsYou = "follows_you"
 
     public var description: String { rawValue }
 }
@@ -27,6 +29,7 @@ public enum Evidence: Hashable, Sendable {
     case similarEdges(edges: Int, probability: Float)
     case followedByFollowees(count: Int)
     case coFollowed(count: Int)
+    case followsYou
 }
 
 /// One candidate user proposed by a source, with the score it was ranked by.
@@ -70,6 +73,7 @@ public struct UserRecommendation: Hashable, Sendable {
         case .similarEdges(let e, _): return "similar to \(e) follows in your network"
         case .followedByFollowees(let n): return "followed by \(n) \(n == 1 ? "person" : "people") you follow"
         case .coFollowed(let n): return "followed by \(n) \(n == 1 ? "person" : "people") who follow the same accounts as you"
+        case .followsYou: return "\(who) follows you"
         }
     }
 }

@@ -38,15 +38,17 @@ public struct FusionWeights: Sendable, Codable, Equatable, CustomStringConvertib
     public var model: Double
     public var coFollowers: Double
     public var followeesOfFollowees: Double
+    public var followsYou: Double
 
-    public init(model: Double, coFollowers: Double, followeesOfFollowees: Double) {
+    public init(model: Double, coFollowers: Double, followeesOfFollowees: Double, followsYou: Double = 0) {
         self.model = model
         self.coFollowers = coFollowers
         self.followeesOfFollowees = followeesOfFollowees
+        self.followsYou = followsYou
     }
 
     public var description: String {
-        "fusion model \(model) co-followers \(coFollowers) followees-of-followees \(followeesOfFollowees)"
+        "fusion model \(model) co-followers \(coFollowers) followees-of-followees \(followeesOfFollowees) follows-you \(followsYou)"
     }
 
     /// Merges ranked lists: each list's item at rank r (0-based) adds `weight / (60 + r)`; an item
@@ -185,7 +187,9 @@ public struct FollowRecommender: Sendable {
             }
         }
         if let w = config.fusion {
-            add(FusionWeights.fuse([(w.model, model), (w.coFollowers, coFollowed), (w.followeesOfFollowees, expansion)]), max: k)
+            let followsYou = w.followsYou > 0 ? FollowsYouSource().candidates(for: request, limit: 100, filtered: &filtered) : []
+            add(FusionWeights.fuse([(w.model, model), (w.coFollowers, coFollowed), (w.followeesOfFollowees, expansion),
+                                    (w.followsYou, followsYou)]), max: k)
         } else {
             add(model, max: config.modelQuota ?? k)
         }

@@ -140,3 +140,21 @@ public struct CoFollowersSource: CandidateSource {
         }
     }
 }
+
+/// Users who follow the user and whom the user does not follow back, most followed first:
+/// reciprocity is the strongest single signal on many social graphs.
+public struct FollowsYouSource: CandidateSource {
+    public var kind: SourceKind { .followsYou }
+    public init() {}
+
+    public func candidates(for r: FollowRequest, limit: Int, filtered: inout FilterCounts) -> [Candidate] {
+        let s = r.view.snapshot
+        var ok: [UserIndex] = []
+        for f in s.followers.row(r.user) {
+            if let why = r.eligibility.reason(f) { filtered.add(why) } else { ok.append(f) }
+        }
+        return topK(ok, k: limit) { Float(s.followers.degree($0)) }.map {
+            Candidate(user: $0, score: Float(s.followers.degree($0)), source: .followsYou, evidence: .followsYou)
+        }
+    }
+}

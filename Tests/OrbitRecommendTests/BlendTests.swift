@@ -9,7 +9,7 @@ import Testing
         var net = Net(users: 12)
         // 0 follows 1 and 6; 1 follows everyone; everyone follows 1 too (co-followers).
         net.follows = [(0, 1), (0, 6)] + (2..<12).map { (1, Int32($0)) } + (2..<12).map { (Int32($0), 1) }
-            + (2..<12).map { (Int32($0), 6) }
+            + (2..<12).map { (Int32($0), 6) } + [(7, 0), (3, 0), (5, 0)]
         net.flags = [2: .blacklisted, 3: .reported, 4: .inactive]
         net.blocks = [(0, 5)]
         net.postAuthors = Array(0..<12)
@@ -30,7 +30,7 @@ import Testing
         let sources: [any CandidateSource] = [
             PopularSource(leaderboards: boards), PopularSource(leaderboards: boards, recent: true),
             HotAuthorsSource(leaderboards: boards), EngagedAuthorsSource(), FolloweesOfFolloweesSource(),
-            CoFollowersSource(), ModelSimpleSource(scorer: scorer, snapshot: s),
+            CoFollowersSource(), FollowsYouSource(), ModelSimpleSource(scorer: scorer, snapshot: s),
             ModelGraphSource(scorer: scorer, leaderboards: boards),
             ModelComplexSource(scorer: scorer, index: ExactEdgeIndex(snapshot: s, scorer: scorer), neighbours: 50),
         ]
@@ -56,8 +56,10 @@ import Testing
         let rec = FollowRecommender(
             view: view, leaderboards: Leaderboards(snapshot: s, now: now), now: now, scorer: scorer,
             edgeIndex: ExactEdgeIndex(snapshot: s, scorer: scorer))
-        for logic in ModelLogic.allCases {
-            let answer = rec.recommend(user: 0, k: 20, logic: logic)
+        var fused = rec
+        fused.config.fusion = FusionWeights(model: 1, coFollowers: 1, followeesOfFollowees: 1, followsYou: 1)
+        for (logic, r) in ModelLogic.allCases.map({ ($0, rec) }) + [(.graph, fused)] {
+            let answer = r.recommend(user: 0, k: 20, logic: logic)
             let users = answer.items.map(\.user)
             #expect(Set(users).isDisjoint(with: Self.forbidden), "\(logic) leaked")
             #expect(Set(users).count == users.count, "\(logic) repeated a user")

@@ -175,13 +175,26 @@ public struct FollowRecommender: Sendable {
         let popular = PopularSource(leaderboards: leaderboards).candidates(for: request, limit: k + 100, filtered: &filtered)
         let chosen = logic ?? config.logic
         var model: [Candidate] = []
+        // A user the model has not seen but who follows someone is folded in for this request.
+        var scorer = self.scorer
+        var folded = false
+        if let s = scorer, !s.canScore(user: user), !request.eligibility.followees.isEmpty {
+            scorer = s.foldingIn(user: user, followees: request.eligibility.followees)
+            folded = scorer != nil
+        }
         if items.count < k, let scorer {
             switch chosen {
             case .graph:
                 model = ModelGraphSource(scorer: scorer, leaderboards: leaderboards, budget: budget)
                     .candidates(for: request, limit: max(k, 100), neighbourhood: [expansion, coFollowed, Array(popular.prefix(100))])
-            case .simple, .complex:
-                model = modelSource(chosen)?.candidates(for: request, limit: max(k, 100), filtered: &filtered) ?? []
+            case .simple:
+                let source = folded ? simple.map { ModelSimpleSource(scorer: scorer, pool: $0.pool) } : simple
+                model = source?.candidates(for: request, limit: max(k, 100), filtered: &filtered) ?? []
+            case .complex:
+                if let edgeIndex {
+                    model = ModelComplexSource(scorer: scorer, index: edgeIndex, neighbours: config.complexNeighbours)
+                        .candidates(for: request, limit: max(k, 100), filtered: &filtered)
+                }
             case .none:
                 break
             }

@@ -32,8 +32,14 @@ public struct ModelSimpleSource: CandidateSource {
         pool = EligiblePool(snapshot: snapshot, limit: scorer.knownUsers)
     }
 
+    /// The same scan with another scorer (a folded-in user) over an already computed pool.
+    public init(scorer: any PairScorer, pool: EligiblePool) {
+        self.scorer = scorer
+        self.pool = pool
+    }
+
     public func candidates(for r: FollowRequest, limit: Int, filtered: inout FilterCounts) -> [Candidate] {
-        guard r.user >= 0, Int(r.user) < scorer.knownUsers else { return [] }
+        guard scorer.canScore(user: r.user) else { return [] }
         for (reason, n) in pool.flaggedCounts.counts { filtered.add(reason, n) }
         // Filters before scoring: walk the pool and drop per-user exclusions (self, followed, blocked,
         // and flags changed since the snapshot).
@@ -80,7 +86,7 @@ public struct ModelGraphSource: CandidateSource {
     /// Scores an already gathered neighbourhood (lists of eligible candidates, best first), so a
     /// caller that also needs the graph lists computes them once.
     public func candidates(for r: FollowRequest, limit: Int, neighbourhood: [[Candidate]]) -> [Candidate] {
-        guard r.user >= 0, Int(r.user) < scorer.knownUsers else { return [] }
+        guard scorer.canScore(user: r.user) else { return [] }
         var pool: [Candidate] = []
         var seen = Set<UserIndex>()
         for list in neighbourhood {
@@ -141,7 +147,7 @@ public struct ModelComplexSource: CandidateSource {
     }
 
     public func candidates(for r: FollowRequest, limit: Int, filtered: inout FilterCounts, trace: inout Trace) -> [Candidate] {
-        guard r.user >= 0, Int(r.user) < scorer.knownUsers else { return [] }
+        guard scorer.canScore(user: r.user) else { return [] }
         let s = r.view.snapshot
         let followees = r.eligibility.followees.filter { Int($0) < scorer.knownUsers }.prefix(maxFollowees)
         guard !followees.isEmpty else { return [] }

@@ -33,3 +33,41 @@ public struct NeuMFPairScorer: PairScorer {
         return out
     }
 }
+
+extension NeuMFPairScorer {
+    /// Folds `user` in from its followees (milliseconds; every model parameter frozen).
+    public func foldingIn(user: UserIndex, followees: [UserIndex]) -> (any PairScorer)? {
+        let known = followees.filter { Int($0) < knownUsers }
+        guard !known.isEmpty else { return nil }
+        let row = scorer.model.foldIn(positives: known, exclude: Int(user) < knownUsers ? [user] : [])
+        return FoldedUserScorer(base: self, user: user, row: row)
+    }
+}
+
+/// A model scorer plus one folded-in user, answering for that user from its learnt row.
+public struct FoldedUserScorer: PairScorer {
+    public let base: NeuMFPairScorer
+    public let user: UserIndex
+    public let row: [Float]
+
+    public var knownUsers: Int { base.knownUsers }
+    public var relationDimension: Int { base.relationDimension }
+    public func canScore(user u: UserIndex) -> Bool { u == user || base.canScore(user: u) }
+
+    public func scores(user u: UserIndex, candidates: [UserIndex]) -> [Float] {
+        guard u == user else { return base.scores(user: u, candidates: candidates) }
+        return base.scorer.model.logits(userRow: row, items: candidates).map { 1 / (1 + _expNeg($0)) }
+    }
+
+    public func relationVectors(user u: UserIndex, items: [UserIndex]) -> [Float] {
+        guard u == user else { return base.relationVectors(user: u, items: items) }
+        return base.scorer.model.relationVectors(userRow: row, items: items)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+@inline(__always) func _expNeg(_ x: Float) -> Float { expf(-x) }

@@ -35,6 +35,16 @@ public protocol PairScorer: Sendable {
     var relationDimension: Int { get }
     /// Relation vectors (GMF product ++ last MLP layer) of `(user, item)` for each item, concatenated.
     func relationVectors(user: UserIndex, items: [UserIndex]) -> [Float]
+    /// Whether `user` can be the asking user (known to the model, or folded in).
+    func canScore(user: UserIndex) -> Bool
+    /// A scorer that also knows `user`, a user the model has not seen, from its followees
+    /// (fold-in); nil when the model cannot fold users in.
+    func foldingIn(user: UserIndex, followees: [UserIndex]) -> (any PairScorer)?
+}
+
+extension PairScorer {
+    public func canScore(user: UserIndex) -> Bool { user >= 0 && Int(user) < knownUsers }
+    public func foldingIn(user: UserIndex, followees: [UserIndex]) -> (any PairScorer)? { nil }
 }
 
 /// Nearest follow edges by relation vector (the complex logic's vector index).

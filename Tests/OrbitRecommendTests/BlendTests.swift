@@ -1,3 +1,4 @@
+import NeuMF
 import OrbitCore
 import Testing
 @testable import OrbitRecommend
@@ -131,5 +132,43 @@ import Testing
         #expect(fresh == 8)
         #expect(abs(hourOld - 4) < 1e-4)
         #expect(dayOld < 1e-6)
+    }
+}
+
+@Suite struct FoldInBlendTests {
+    /// A user who joined after training (index beyond the model) but follows people gets
+    /// model-based recommendations through fold-in, without retraining.
+    @Test func unseenUserIsServedByTheModelThroughFoldIn() throws {
+        var net = Net(users: 30)
+        // Two communities: 0–14 and 15–29, dense inside.
+        for a in 0..<30 {
+            for b in 0..<30 where a != b && (a < 15) == (b < 15) && (a + b) % 3 != 0 {
+                net.follows.append((Int32(a), Int32(b)))
+            }
+        }
+        let s = net.snapshot
+        // The model knows users 0–27 only (trained on an older snapshot).
+        var users: [Int32] = [], items: [Int32] = []
+        for (a, b) in net.follows where a < 28 && b < 28 { users.append(a); items.append(b) }
+        let exclusion = try ItemSets(userCount: 28, users: users, items: items)
+        let config = NeuMFConfiguration(kind: .neumf, factors: 4, layers: [8, 4], userCount: 28, itemCount: 28)
+        var o = TrainingOptions()
+        o.epochs = 5
+        o.threads = 1
+        o.learningRate = 0.02
+        let model = try NeuMFTrainer.train(NeuMFModel(configuration: config, seed: 2),
+                                           data: TrainingData(users: users, items: items, exclusion: exclusion), options: o).model
+        let scorer = NeuMFPairScorer(model: model, threads: 1)
+        #expect(!scorer.canScore(user: 29))
+        let now = Leaderboards.latestEvent(in: s)
+        var config2 = BlendConfig()
+        config2.logic = .simple
+        let rec = FollowRecommender(view: LiveView(snapshot: s), leaderboards: Leaderboards(snapshot: s, now: now), now: now,
+                                    config: config2, scorer: scorer)
+        let answer = rec.recommend(user: 29, k: 5)
+        #expect(answer.sources[.modelSimple, default: 0] > 0, "fold-in should let the model serve user 29: \(answer.sources)")
+        // The folded-in user's community is the second one: most suggestions come from it.
+        let inCommunity = answer.items.filter { $0.user >= 15 }.count
+        #expect(inCommunity >= 3, "\(answer.items.map(\.user))")
     }
 }

@@ -6,7 +6,7 @@ import OrbitRecommend
 import OrbitStore
 
 struct Bench: AsyncParsableCommand {
-    enum What: String, ExpressibleByArgument, CaseIterable { case follow, feed, score, relations }
+    enum What: String, ExpressibleByArgument, CaseIterable { case follow, feed, score, relations, train }
 
     static let configuration = CommandConfiguration(
         abstract: "Measure request latency (who to follow, mixed feed) or model scoring speed on the store's data.",
@@ -16,6 +16,8 @@ struct Bench: AsyncParsableCommand {
             feed: the same for the mixed feed (--posts posts, then users up to --k).
             score: scores every user as a candidate for --requests users with the batched scorer (the simple logic's
               inner loop) and prints candidates per second and milliseconds per user.
+            train: NeuMF training throughput on synthetic pairs (--shape USERS,ITEMS,POSITIVES; Zipf-like popularity
+              as in the Keras peer: users s=0.5, items s=1.0): seconds per epoch and samples per second, no store needed.
             relations: computes the relation vector of every follow, builds the HNSW index (timed, --ef-construction),
               and for --requests query edges compares HNSW (ef 16…256) with exact search: recall@10 and queries/s.
             """)
@@ -30,8 +32,13 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Threads for the scorer (score).") var threads: Int = 0
     @Option(help: "Random seed for the users.") var seed: UInt64 = 3
     @Option(help: "relations: HNSW efConstruction.") var efConstruction: Int = 64
+    @Option(help: "train: users,items,positives of the synthetic data.") var shape: String = "6040,3706,994169"
+    @Option(help: "train: epochs to time.") var epochs: Int = 2
+    @Flag(help: "train: put each positive and its negatives in one mini-batch (instead of shuffling instances).")
+    var grouped = false
 
     func run() async throws {
+        if what == .train { return try runTrain() }
         var t = Date()
         let loaded = try await SQLiteStore(path: storeOptions.store).loadSnapshot()
         let s = loaded.snapshot
@@ -54,6 +61,8 @@ struct Bench: AsyncParsableCommand {
         var ms: [Double] = []
         ms.reserveCapacity(requests)
         switch what {
+        case .train:
+            break  // handled before the store is opened
         case .follow:
             _ = rec.recommend(user: users[0], k: k)  // warm up
             for u in users {
@@ -105,6 +114,54 @@ struct Bench: AsyncParsableCommand {
             report("scoring all \(candidates.count) users for one user (threads \(threads == 0 ? "all" : String(threads)))", ms)
             let mean = ms.reduce(0, +) / Double(ms.count)
             print(String(format: "  %.1f M candidates/s", Double(candidates.count) / mean / 1e3))
+        }
+    }
+
+    func runTrain() throws {
+        let dims = shape.split(separator: ",").compactMap { Int($0) }
+        guard dims.count == 3, dims.allSatisfy({ $0 > 0 }) else { throw ValidationError("--shape is USERS,ITEMS,POSITIVES") }
+        let (nu, ni, np) = (dims[0], dims[1], dims[2])
+        var t = Date()
+        // Zipf-like popularity by inverse-CDF sampling over ranks, ids shuffled; unique pairs.
+        var gen = SplitMix64(seed: seed)
+        func zipfTable(_ n: Int, _ s: Double) -> [Double] {
+            var c = [Double](repeating: 0, count: n)
+            var acc = 0.0
+            for r in 0..<n { acc += 1 / pow(Double(r + 1), s); c[r] = acc }
+            return c.map { $0 / acc }
+        }
+        let cu = zipfTable(nu, 0.5), ci = zipfTable(ni, 1.0)
+        var permU = Array(0..<Int32(nu)), permI = Array(0..<Int32(ni))
+        permU.shuffle(using: &gen)
+        permI.shuffle(using: &gen)
+        func draw(_ c: [Double]) -> Int {
+            let x = Double(gen.next() >> 11) * 0x1.0p-53
+            var lo = 0, hi = c.count - 1
+            while lo < hi { let mid = (lo + hi) / 2; if c[mid] < x { lo = mid + 1 } else { hi = mid } }
+            return lo
+        }
+        var seen = Set<Int64>()
+        seen.reserveCapacity(np)
+        var users: [Int32] = [], items: [Int32] = []
+        users.reserveCapacity(np)
+        items.reserveCapacity(np)
+        while users.count < np {
+            let u = permU[draw(cu)], i = permI[draw(ci)]
+            if seen.insert(Int64(u) << 32 | Int64(i)).inserted { users.append(u); items.append(i) }
+        }
+        seen = []
+        let exclusion = try ItemSets(userCount: nu, users: users, items: items)
+        print(String(format: "synthetic %d users x %d items, %d positives (%.1f s to generate)", nu, ni, np, Date().timeIntervalSince(t)))
+        var o = TrainingOptions()
+        o.epochs = epochs
+        o.threads = threads
+        o.shuffleInstances = !grouped
+        let config = NeuMFConfiguration(kind: .neumf, factors: 8, layers: [64, 32, 16, 8], userCount: nu, itemCount: ni)
+        t = Date()
+        let model = try NeuMFModel(configuration: config)
+        print("model: \(config), \(model.parameterCount) parameters")
+        _ = try NeuMFTrainer.train(model, data: TrainingData(users: users, items: items, exclusion: exclusion), options: o) { r in
+            print(String(format: "epoch %d: %.1f s, %.0f samples/s, loss %.4f", r.epoch + 1, r.trainSeconds, r.samplesPerSecond, r.loss))
         }
     }
 

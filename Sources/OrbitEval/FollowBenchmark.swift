@@ -75,7 +75,7 @@ public struct FollowMethods: Sendable {
         let modelWeights: [Double] = scorer == nil ? [0] : [0, 0.5, 1]
         for m in modelWeights {
             for fof in [0.0, 0.5] {
-                for back in [0.0, 1] {
+                for back in [0.0, 1, 3] {
                     var c = BlendConfig()
                     c.logic = m > 0 ? .graph : .none
                     c.fusion = FusionWeights(model: m, coFollowers: 1, followeesOfFollowees: fof, followsYou: back)

@@ -67,3 +67,50 @@ import Testing
         #expect(abs(Double(hits[0]) / 100_000 - 0.1) < 0.01)
     }
 }
+
+@Suite struct GeneratedSnapshotTests {
+    /// The snapshot of a generated network equals a naive computation over its event lists.
+    @Test func snapshotEqualsNaiveComputationOnGeneratedData() {
+        var c = SynthConfig()
+        c.users = 1_500
+        c.seed = 11
+        let net = Generator(config: c).generate()
+        let s = Snapshot.build(net.columns())
+        var out = [Set<Int32>](repeating: [], count: net.userCount), inc = out
+        for f in net.follows { out[Int(f.follower)].insert(f.followee); inc[Int(f.followee)].insert(f.follower) }
+        var blocks = [Set<Int32>](repeating: [], count: net.userCount)
+        for b in net.blocks { blocks[Int(b.user)].insert(b.blocked) }
+        var eng: [Int32: [Int32: (EngagementSignals, Int32, Int64)]] = [:]
+        var kindCount: [Int32: [Interaction.Kind: Int32]] = [:]
+        var seen = [Set<Int32>](repeating: [], count: net.userCount)
+        for i in net.interactions {
+            let a = net.posts[Int(i.post)].author
+            var e = eng[i.user, default: [:]][a] ?? ([], 0, 0)
+            e.0.formUnion(i.kind.signal)
+            e.1 += 1
+            e.2 = max(e.2, i.timestamp)
+            eng[i.user, default: [:]][a] = e
+            kindCount[i.post, default: [:]][i.kind, default: 0] += 1
+            seen[Int(i.user)].insert(i.post)
+        }
+        var mismatches = 0
+        for u in 0..<Int32(net.userCount) {
+            if Array(s.followees.row(u)) != out[Int(u)].sorted() { mismatches += 1 }
+            if Array(s.followers.row(u)) != inc[Int(u)].sorted() { mismatches += 1 }
+            if Array(s.blocks.row(u)) != blocks[Int(u)].sorted() { mismatches += 1 }
+            if Array(s.seenPosts.row(u)) != seen[Int(u)].sorted() { mismatches += 1 }
+            let naive = eng[u, default: [:]].sorted { $0.key < $1.key }
+            let got = s.engagements(of: u)
+            if got.count != naive.count || !zip(got, naive).allSatisfy({ $0.author == $1.key && $0.signals == $1.value.0
+                && $0.count == $1.value.1 && $0.lastTime == $1.value.2 }) { mismatches += 1 }
+            if s.flags(of: u) != net.flags[Int(u)] { mismatches += 1 }
+        }
+        for p in 0..<Int32(net.posts.count) {
+            for kind in Interaction.Kind.allCases where s.interactionCount(post: p, kind: kind) != kindCount[p]?[kind] ?? 0 {
+                mismatches += 1
+            }
+        }
+        #expect(mismatches == 0)
+        #expect(s.followees.edgeCount == net.follows.count)
+    }
+}

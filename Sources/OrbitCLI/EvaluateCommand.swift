@@ -7,7 +7,7 @@ import OrbitRecommend
 import OrbitStore
 
 struct Evaluate: AsyncParsableCommand {
-    enum Task: String, ExpressibleByArgument, CaseIterable { case ncf, follow, engagement }
+    enum Task: String, ExpressibleByArgument, CaseIterable { case ncf, follow, engagement, foldin }
 
     static let configuration = CommandConfiguration(
         abstract: "Evaluate a model (NCF protocols) or the whole who-to-follow pipeline on held-out follows.",
@@ -24,6 +24,10 @@ struct Evaluate: AsyncParsableCommand {
             --task engagement --activity FILE: SNAP Higgs activity (`userA userB time RT|RE|MT`: retweet → repost,
               reply → comment, mention → author click); trains on the first 80% of time and predicts whom each user
               interacts with in the last 20%, comparing SPEC §2.2's 4-bit order with plain counts and with recency.
+            --task foldin: how close fold-in comes to retraining. --users users (with at least 5 followees) are made
+              "new": a model is trained without their follows and each is folded in from its follows; a second model
+              is retrained with them. Reports the overlap of their top-20 lists and both models' HR@10 on one
+              held-out follow per user.
             """)
 
     @Option(help: "What to evaluate: ncf or follow.") var task: Task = .follow
@@ -45,6 +49,7 @@ struct Evaluate: AsyncParsableCommand {
         case .ncf: try runNCF()
         case .follow: try await runFollow()
         case .engagement: try runEngagement()
+        case .foldin: try await runFoldIn()
         }
     }
 
@@ -74,6 +79,57 @@ struct Evaluate: AsyncParsableCommand {
         let c = Classification.evaluate(set, scorer: scorer)
         print(String(format: "1:4 classification: precision %.4f recall %.4f F1 %.4f accuracy %.4f AUC %.4f (%d pairs)",
                      c.precision, c.recall, c.f1, c.accuracy, c.auc ?? .nan, c.count))
+    }
+
+    func runFoldIn() async throws {
+        let progress = ProgressReporter()
+        let s = try await SQLiteStore(path: storeOptions.store).loadSnapshot().snapshot
+        var gen = SplitMix64(seed: holdoutSeed)
+        var pool = (0..<Int32(s.userCount)).filter { s.followees.degree($0) >= 5 && s.userFlags[Int($0)].isEmpty }
+        pool.shuffle(using: &gen)
+        let newUsers = Array(pool.prefix(users))
+        let isNew = Set(newUsers)
+        // One held-out follow per new user, out of every model's training data.
+        var heldOut: [UserIndex: UserIndex] = [:]
+        for u in newUsers { heldOut[u] = s.followees.row(u)[s.followees.range(u).lowerBound + gen.below(s.followees.degree(u))] }
+        let retrainGraph = s.keepingFollows { a, b in heldOut[a] != b }
+        let withoutGraph = s.keepingFollows { a, _ in !isNew.contains(a) }
+        let test = heldOut.map { ($0.key, $0.value) }
+        func trainOn(_ g: Snapshot, _ label: String) throws -> NeuMFModel {
+            let d = try FollowModelData(graph: g, alsoExclude: test, validationUsers: 2_000)
+            let t = Date()
+            let (m, _) = try model.train(users: s.userCount, items: s.userCount, data: d.training, validation: d.validation) {
+                progress.message("\(label): \($0)")
+            }
+            print(String(format: "%@ trained in %.1f s", label, Date().timeIntervalSince(t)))
+            return m
+        }
+        let retrained = try trainOn(retrainGraph, "retrained (new users included)")
+        let without = try trainOn(withoutGraph, "model without the new users")
+        let scoreR = NeuMFScorer(model: retrained)
+        var overlap = 0.0, hitR = 0, hitF = 0, hitP = 0, foldMs = 0.0
+        let popular = (0..<Int32(s.userCount)).sorted { s.followers.degree($0) > s.followers.degree($1) }
+        for u in newUsers {
+            let follows = Array(retrainGraph.followees.row(u))
+            let candidates = (0..<Int32(s.userCount)).filter { $0 != u && !follows.binarySearchContains($0) }
+            let t = Date()
+            let row = without.foldIn(positives: follows, exclude: [u])
+            foldMs += Date().timeIntervalSince(t) * 1000
+            let folded = without.logits(userRow: row, items: candidates)
+            let own = scoreR.score(user: u, candidates: candidates, output: .logit)
+            func top(_ sc: [Float], _ n: Int) -> [Int32] {
+                candidates.indices.sorted { sc[$0] > sc[$1] }.prefix(n).map { candidates[$0] }
+            }
+            let tf = top(folded, 20), tr = top(own, 20)
+            overlap += Double(Set(tf).intersection(tr).count) / 20
+            if tf.prefix(10).contains(heldOut[u]!) { hitF += 1 }
+            if tr.prefix(10).contains(heldOut[u]!) { hitR += 1 }
+            if popular.filter({ $0 != u && !follows.binarySearchContains($0) }).prefix(10).contains(heldOut[u]!) { hitP += 1 }
+        }
+        let n = Double(newUsers.count)
+        print(String(format: "%d new users: fold-in %.1f ms per user; top-20 overlap with the retrained model %.3f", newUsers.count, foldMs / n, overlap / n))
+        print(String(format: "HR@10 on one held-out follow each: retrained %.4f, folded-in %.4f, most-followed (no model) %.4f",
+                     Double(hitR) / n, Double(hitF) / n, Double(hitP) / n))
     }
 
     func runEngagement() throws {

@@ -27,7 +27,8 @@ public struct Eligibility: Sendable {
     public let view: LiveView
     /// `user`'s followees, sorted, for fast exclusion.
     public let followees: [UserIndex]
-    private let blockedSet: Set<UserIndex>
+    /// Users `user` blocked (snapshot and overlay).
+    public let blockedSet: Set<UserIndex>
 
     public init(user: UserIndex, view: LiveView) {
         self.user = user

@@ -47,12 +47,15 @@ public struct ModelSimpleSource: CandidateSource {
         cands.reserveCapacity(pool.users.count)
         let followees = r.eligibility.followees
         var fi = 0
+        let blocked = r.eligibility.blockedSet
+        let newFlags = r.view.overlay.flags  // flags changed since the snapshot (usually none)
         for v in pool.users {
             while fi < followees.count, followees[fi] < v { fi += 1 }
             if fi < followees.count, followees[fi] == v { filtered.add(.alreadyFollowed); continue }
             if v == r.user { filtered.add(.selfUser); continue }
-            if r.view.overlay.flags.isEmpty && !r.view.hasBlocked(r.user, v) { cands.append(v); continue }
-            if let why = r.eligibility.reason(v) { filtered.add(why) } else { cands.append(v) }
+            if !blocked.isEmpty, blocked.contains(v) { filtered.add(.blocked); continue }
+            if !newFlags.isEmpty, let f = newFlags[v], !f.isEmpty, let why = r.eligibility.reason(v) { filtered.add(why); continue }
+            cands.append(v)
         }
         let scores = scorer.scores(user: r.user, candidates: cands)
         let best = topK(Array(cands.indices), k: limit) { scores[$0] }

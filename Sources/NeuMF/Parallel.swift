@@ -43,3 +43,32 @@ func parallelFor(_ count: Int, _ body: @Sendable (Int) -> Void) {
         DispatchQueue.concurrentPerform(iterations: count, execute: body)
     }
 }
+
+/// A 64-byte aligned Float buffer that asks the kernel for transparent huge pages when it is
+/// large. Embedding rows and the scorer's item cache are read at random across hundreds of
+/// MB: with 4 KiB pages nearly every row access also misses the TLB (a page walk before the
+/// data miss), while 2 MiB pages cover the tables with a few hundred TLB entries. Needs THP
+/// in `always` or `madvise` mode; elsewhere it is a plain aligned allocation.
+final class AlignedFloats: @unchecked Sendable {
+    // @unchecked: `base` is never reassigned; who writes the contents when is the owner's
+    // discipline (disjoint ranges while filling, read-only or Hogwild after).
+    let base: UnsafeMutablePointer<Float>
+    let count: Int
+
+    /// Uninitialised storage for `count` floats; callers initialise what they read.
+    init(count: Int) {
+        self.count = count
+        let bytes = max(count, 1) * MemoryLayout<Float>.stride
+        let huge = 2 << 20
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: bytes >= 4 * huge ? huge : 64)
+        #if canImport(Glibc)
+        if bytes >= 4 * huge {
+            // Before first touch, so the page faults can map huge pages directly.
+            _ = madvise(raw, (bytes / huge) * huge, 14 /* MADV_HUGEPAGE */)
+        }
+        #endif
+        base = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+    }
+
+    deinit { UnsafeMutableRawPointer(base).deallocate() }
+}

@@ -13,26 +13,42 @@ public enum ScoreOutput: Sendable, Hashable {
 /// is computed once per call, so a candidate costs one add + ReLU and the rest of the tower.
 public struct NeuMFScorer: Sendable {
     public let model: NeuMFModel
-    /// Per item: `[q_i (GMF) | W_i q_i + b_1]`.
-    let cache: [Float]
+    /// Per item: `[q_i (GMF) | W_i q_i + b_1 | pad]`, rows `cacheWidth` floats apart from a
+    /// 64-byte boundary (huge pages when large), so a row spans the fewest cache lines and
+    /// pages: scoring a large candidate list is bound by fetching these rows. Immutable after
+    /// `init`, so sharing it between copies of the scorer and threads is safe.
+    let cache: AlignedFloats
     let cacheWidth: Int
     static let tile = 64
+
+    /// Row width padded so rows never straddle more cache lines than needed: 8 or 16 floats
+    /// for short rows, a multiple of 16 (one line) otherwise.
+    static func paddedWidth(_ w: Int) -> Int {
+        w <= 8 ? 8 : (w + 15) & ~15
+    }
+
+    /// The cache's first row, valid while `self` is alive.
+    @inline(__always)
+    func withCache<R>(_ body: (UnsafePointer<Float>) -> R) -> R {
+        withExtendedLifetime(cache) { body(UnsafePointer(cache.base)) }
+    }
 
     /// Builds the per-item cache (`itemCount x (factors + layers[1])` floats) on `threads` threads.
     public init(model: NeuMFModel, threads: Int = 0) {
         self.model = model
         let L = model.layout
-        let cw = L.gmf + L.firstHidden
+        let cw = Self.paddedWidth(L.gmf + L.firstHidden)
         cacheWidth = cw
-        var cache = [Float](repeating: 0, count: max(L.items * cw, 1))
+        let cache = AlignedFloats(count: L.items * cw)
         let T = min(resolvedThreadCount(threads), max(1, L.items / 4096))
         model.parameters.withUnsafeBufferPointer { pb in
-            cache.withUnsafeMutableBufferPointer { cb in
-                let p = SharedReadPointer(pb), c = SharedPointer(cb)
+            do {
+                let p = SharedReadPointer(pb), c = SharedPointer(cache.base)
                 // Each worker fills a disjoint range of item rows.
                 parallelFor(T) { t in
                     let lo = L.items * t / T, hi = L.items * (t + 1) / T
                     let p = p.base, c = c.base
+                    (c + lo * cw).initialize(repeating: 0, count: (hi - lo) * cw)
                     for i in lo..<hi {
                         let src = p + L.itemOffset + i * L.rowWidth
                         for j in 0..<L.gmf { c[i * cw + j] = src[j] }
@@ -67,7 +83,7 @@ public struct NeuMFScorer: Sendable {
         let L = model.layout
         let h1 = L.firstHidden
         model.parameters.withUnsafeBufferPointer { pb in
-            cache.withUnsafeBufferPointer { cb in
+            withCache { cachePointer in
                 let p = pb.baseAddress!
                 // Per-user parts: W_u p_u (first layer) and p_u (GMF) weighted by the output layer.
                 var userPart = [Float](repeating: 0, count: max(h1 + L.gmf, 1))
@@ -81,7 +97,7 @@ public struct NeuMFScorer: Sendable {
                 }
                 let T = threads == 1 || n < 16384 ? 1 : min(resolvedThreadCount(threads), n / 8192)
                 userPart.withUnsafeBufferPointer { up in
-                    let ctx = ScoreContext(params: SharedReadPointer(pb), cache: SharedReadPointer(cb),
+                    let ctx = ScoreContext(params: SharedReadPointer(pb), cache: SharedReadPointer(cachePointer),
                                            userPart: SharedReadPointer(up),
                                            candidates: SharedReadPointer(candidates), out: SharedPointer(output))
                     // Workers write disjoint ranges of `output`.
@@ -133,9 +149,14 @@ public struct NeuMFScorer: Sendable {
         let zero = SIMD8<Float>()
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * tile * width) { buf in
             var bufA = buf.baseAddress!, bufB = bufA + tile * width
+            let o0 = c.out.base
+            let cand = c.candidates.base
+            // Touch the first tile's rows; each later tile touches the next one's first.
+            touchTile(cache, cand, from: lo, to: min(hi, lo + tile), cw, into: o0)
             var start = lo
             while start < hi {
                 let m = min(tile, hi - start)
+                touchTile(cache, cand, from: start + m, to: min(hi, start + m + tile), cw, into: o0)
                 var cur = bufA
                 if nl > 0 {
                     for t in 0..<m {
@@ -170,6 +191,25 @@ public struct NeuMFScorer: Sendable {
                 }
                 start += m
             }
+        }
+    }
+
+    /// Loads every cache line of the rows of candidates `from..<to` before they are used, so
+    /// their misses overlap each other and the current tile's arithmetic (there is no
+    /// prefetch intrinsic in Swift; independent loads are the portable way to get memory-level
+    /// parallelism). The sums land in `out[from..<to]`, which the tile overwrites later;
+    /// writing them keeps the loads from being optimised away.
+    @inline(__always)
+    func touchTile(_ cache: UnsafePointer<Float>, _ cand: UnsafePointer<Int32>, from: Int, to: Int,
+                   _ cw: Int, into out: UnsafeMutablePointer<Float>) {
+        var t = from
+        while t < to {
+            let row = cache + Int(cand[t]) * cw
+            var s = row[0]
+            var k = 16
+            while k < cw { s += row[k]; k += 16 }
+            out[t] = s
+            t += 1
         }
     }
 
@@ -225,8 +265,8 @@ public struct NeuMFScorer: Sendable {
         let tile = Self.tile
         let width = max(1, L.layerOut.max() ?? 1)
         model.parameters.withUnsafeBufferPointer { pb in
-            cache.withUnsafeBufferPointer { cb in
-                let p = pb.baseAddress!, cache = cb.baseAddress!
+            withCache { cache in
+                let p = pb.baseAddress!
                 withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * tile * width + tile * d + max(e, 1) * tile) { buf in
                     var bufA = buf.baseAddress!, bufB = bufA + tile * width
                     let phi = bufB + tile * width
@@ -269,3 +309,4 @@ public struct NeuMFScorer: Sendable {
         }
     }
 }
+

@@ -5,9 +5,10 @@ import OrbitCore
 import OrbitEval
 import OrbitRecommend
 import OrbitStore
+import OrbitSynth
 
 struct Evaluate: AsyncParsableCommand {
-    enum Task: String, ExpressibleByArgument, CaseIterable { case ncf, follow, engagement, foldin }
+    enum Task: String, ExpressibleByArgument, CaseIterable { case ncf, follow, engagement, foldin, posts }
 
     static let configuration = CommandConfiguration(
         abstract: "Evaluate a model (NCF protocols) or the whole who-to-follow pipeline on held-out follows.",
@@ -28,6 +29,9 @@ struct Evaluate: AsyncParsableCommand {
               "new": a model is trained without their follows and each is folded in from its follows; a second model
               is retrained with them. Reports the overlap of their top-20 lists and both models' HR@10 on one
               held-out follow per user.
+            --task posts: on a generated network (--users users) split by time: the click model is fitted on
+              impressions between 60% and 80% of the time with features as of 60%, then ranks each user's impressions
+              after 80% (features as of 80%). AUC and HR@10 against hot posts and "latest from followees".
             """)
 
     @Option(help: "What to evaluate: ncf or follow.") var task: Task = .follow
@@ -50,6 +54,7 @@ struct Evaluate: AsyncParsableCommand {
         case .follow: try await runFollow()
         case .engagement: try runEngagement()
         case .foldin: try await runFoldIn()
+        case .posts: try runPosts()
         }
     }
 
@@ -79,6 +84,90 @@ struct Evaluate: AsyncParsableCommand {
         let c = Classification.evaluate(set, scorer: scorer)
         print(String(format: "1:4 classification: precision %.4f recall %.4f F1 %.4f accuracy %.4f AUC %.4f (%d pairs)",
                      c.precision, c.recall, c.f1, c.accuracy, c.auc ?? .nan, c.count))
+    }
+
+    func runPosts() throws {
+        var cfg = SynthConfig()
+        cfg.users = users
+        cfg.seed = holdoutSeed
+        let net = Generator(config: cfg).generate()
+        let times = net.interactions.map(\.timestamp).sorted()
+        let t60 = times[times.count * 6 / 10], t80 = times[times.count * 8 / 10]
+        /// The network as it was at time `t`: follows, posts and interactions before it.
+        func snapshot(at t: Int64) -> Snapshot {
+            var c = Snapshot.Columns()
+            c.userCount = net.userCount
+            c.userFlags = net.flags
+            c.userCreatedAt = net.joinedAt
+            for f in net.follows where f.createdAt < t { c.append(f) }
+            for b in net.blocks { c.blockUser.append(b.user); c.blockBlocked.append(b.blocked) }
+            c.postAuthor = net.posts.map(\.author)
+            c.postCreatedAt = net.posts.map(\.createdAt)
+            for i in net.interactions where i.timestamp < t { c.append(i) }
+            return Snapshot.build(c)
+        }
+        /// Impressions in [from, to): (user, post) viewed, labelled by any click or stronger signal.
+        func impressions(_ from: Int64, _ to: Int64) -> [(UserIndex, PostIndex, Bool)] {
+            var label: [Int64: Bool] = [:]
+            for i in net.interactions where i.timestamp >= from && i.timestamp < to {
+                let key = Int64(i.user) << 32 | Int64(i.post)
+                label[key] = (label[key] ?? false) || i.kind != .view
+            }
+            return label.keys.sorted().map { (Int32($0 >> 32), Int32(truncatingIfNeeded: $0), label[$0]!) }
+        }
+        let s60 = snapshot(at: t60), s80 = snapshot(at: t80)
+        let progress = ProgressReporter()
+        func followModel(_ s: Snapshot) throws -> NeuMFPairScorer {
+            let d = try FollowModelData(graph: s, validationUsers: 2_000)
+            let (m, _) = try model.train(users: s.userCount, items: s.userCount, data: d.training, validation: d.validation) { progress.message($0) }
+            return NeuMFPairScorer(model: m)
+        }
+        let train = impressions(t60, t80), test = impressions(t80, Int64.max)
+        print("\(net.userCount) users, \(net.posts.count) posts, \(net.interactions.count) interactions; "
+            + "\(train.count) training impressions (\(train.filter(\.2).count) clicked), \(test.count) test impressions (\(test.filter(\.2).count) clicked)")
+        let aff60 = try followModel(s60)
+        let view60 = LiveView(snapshot: s60)
+        let x = train.map { u, p, _ in
+            ClickModel.features(user: u, post: p, view: view60, now: t60, affinity: aff60.canScore(user: u) ? aff60.scores(user: u, candidates: [view60.author(of: p)!])[0] : 0.5)
+        }
+        let clickModel = ClickModel.fit(features: x, labels: train.map(\.2))
+        print("click model weights: " + zip(ClickModel.featureNames, clickModel.weights).map { "\($0) \(String(format: "%.3f", $1))" }.joined(separator: ", "))
+        let aff80 = try followModel(s80)
+        let view80 = LiveView(snapshot: s80)
+        let scorer = ClickModelScorer(model: clickModel, affinity: aff80, now: t80)
+        let hot = HotConfig()
+        var byUser: [UserIndex: [(PostIndex, Bool)]] = [:]
+        for (u, p, l) in test { byUser[u, default: []].append((p, l)) }
+        var methods: [(String, [Float])] = [("click model", []), ("hot posts", []), ("latest from followees", [])]
+        var labels: [Bool] = []
+        var hits = [0, 0, 0], evaluated = 0
+        for u in byUser.keys.sorted() {
+            let items = byUser[u]!
+            let posts = items.map(\.0)
+            let model = scorer.clickProbabilities(user: u, posts: posts, view: view80)
+            let hotScore: [Float] = posts.map { p in
+                var e: Float = 0
+                for k in 0..<Snapshot.kindCount { e += hot.weights[k] * Float(s80.postKindCounts[Int(p) * Snapshot.kindCount + k]) }
+                return HotPosts.score(engagement: e, createdAt: s80.postCreatedAt[Int(p)], now: t80, config: hot)
+            }
+            let latest: [Float] = posts.map { p in
+                let a = s80.postAuthor[Int(p)]
+                return (view80.follows(u, a) ? 1e10 : 0) + Float(s80.postCreatedAt[Int(p)] - t60)
+            }
+            for (k, sc) in [model, hotScore, latest].enumerated() { methods[k].1 += sc }
+            labels += items.map(\.1)
+            guard items.count >= 10, items.contains(where: \.1), items.contains(where: { !$0.1 }) else { continue }
+            evaluated += 1
+            for (k, sc) in [model, hotScore, latest].enumerated() {
+                let top = items.indices.sorted { (sc[$0], -$0) > (sc[$1], -$1) }.prefix(10)
+                if top.contains(where: { items[$0].1 }) { hits[k] += 1 }
+            }
+        }
+        print("| method | AUC (all test impressions) | HR@10 (\(evaluated) users with ≥ 10 impressions, a click and a non-click) |\n|---|---|---|")
+        for (k, (name, sc)) in methods.enumerated() {
+            let auc = Metrics.auc(scores: sc, labels: labels) ?? .nan
+            print(String(format: "| %@ | %.4f | %.4f |", name, auc, Double(hits[k]) / Double(max(1, evaluated))))
+        }
     }
 
     func runFoldIn() async throws {

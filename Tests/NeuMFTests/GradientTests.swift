@@ -140,3 +140,33 @@ func gradientMatchesFiniteDifferences(config: NeuMFConfiguration) throws {
         #expect(abs(x - r) < 1e-4 * max(1, abs(r)))
     }
 }
+
+/// The closed-form replay of missed steps must equal dense Adam run step by step with zero
+/// gradients in between (bias correction held fixed, as late in training).
+@Test func catchUpMatchesDenseAdamSteps() {
+    let n = 11, b1: Float = 0.9, b2: Float = 0.999, eps: Float = 1e-7, lr: Float = 0.01
+    var rng = SplitMix64(seed: 9)
+    let g0 = (0..<n).map { _ in rng.unitFloat() - 0.5 }, g1 = (0..<n).map { _ in rng.unitFloat() - 0.5 }
+    for k in [1, 5, 37, 600] {
+        // Reference: one step with g0, k zero-gradient steps, one step with g1.
+        var p = [Float](repeating: 0.3, count: n), m = [Float](repeating: 0, count: n), v = m
+        func dense(_ g: [Float]) {
+            for j in 0..<n {
+                m[j] = b1 * m[j] + (1 - b1) * g[j]
+                v[j] = b2 * v[j] + (1 - b2) * g[j] * g[j]
+                p[j] -= lr * m[j] / (v[j].squareRoot() + eps)
+            }
+        }
+        dense(g0)
+        let p1 = p, m1 = m, v1 = v
+        for _ in 0..<k { dense([Float](repeating: 0, count: n)) }
+        dense(g1)
+        var q = p1, qm = m1, qv = v1, g = g1
+        CatchUp(beta1: b1, beta2: b2).step(&q, &g, &qm, &qv, n, k, lr, eps)
+        for j in 0..<n {
+            #expect(abs(q[j] - p[j]) < 1e-5 * max(1, abs(p[j])), "k=\(k) p[\(j)] \(q[j]) vs \(p[j])")
+            #expect(abs(qm[j] - m[j]) < 1e-6, "k=\(k) m[\(j)]")
+            #expect(abs(qv[j] - v[j]) < 1e-7 + 1e-4 * v[j], "k=\(k) v[\(j)]")
+        }
+    }
+}

@@ -151,9 +151,9 @@ import Testing
         var users: [Int32] = [], items: [Int32] = []
         for (a, b) in net.follows where a < 28 && b < 28 { users.append(a); items.append(b) }
         let exclusion = try ItemSets(userCount: 28, users: users, items: items)
-        let config = NeuMFConfiguration(kind: .neumf, factors: 4, layers: [8, 4], userCount: 28, itemCount: 28)
+        let config = NeuMFConfiguration(kind: .neumf, factors: 8, layers: [16, 8], userCount: 28, itemCount: 28)
         var o = TrainingOptions()
-        o.epochs = 5
+        o.epochs = 30
         o.threads = 1
         o.learningRate = 0.02
         let model = try NeuMFTrainer.train(NeuMFModel(configuration: config, seed: 2),
@@ -167,8 +167,11 @@ import Testing
                                     config: config2, scorer: scorer)
         let answer = rec.recommend(user: 29, k: 5)
         #expect(answer.sources[.modelSimple, default: 0] > 0, "fold-in should let the model serve user 29: \(answer.sources)")
-        // The folded-in user's community is the second one: most suggestions come from it.
-        let inCommunity = answer.items.filter { $0.user >= 15 }.count
-        #expect(inCommunity >= 3, "\(answer.items.map(\.user))")
+        // The folded-in user belongs to the second community: the folded-in scores must prefer it.
+        let folded = try #require(scorer.foldingIn(user: 29, followees: LiveView(snapshot: s).followees(of: 29)))
+        let inside = folded.scores(user: 29, candidates: Array(15..<28)), outside = folded.scores(user: 29, candidates: Array(0..<15))
+        let meanInside: Float = inside.reduce(0, +) / Float(inside.count)
+        let meanOutside: Float = outside.reduce(0, +) / Float(outside.count)
+        #expect(meanInside > meanOutside, "mean folded-in score inside \(meanInside) vs outside \(meanOutside)")
     }
 }

@@ -71,3 +71,33 @@ import Testing
         }
     }
 }
+
+@Suite struct ClickModelTests {
+    /// Impressions where clicks go to authors the user engages with: the fitted model must score a
+    /// brand-new post (no interactions at all) by such an author above one by a stranger.
+    @Test func aNewPostIsScoredThroughItsAuthor() {
+        var net = Net(users: 6)
+        net.follows = [(0, 1)]
+        net.postAuthors = [1, 1, 2, 2]
+        net.interactions = [(user: 0, post: 0, kind: .comment, t: 100), (user: 0, post: 1, kind: .like, t: 110)]
+        let s = net.snapshot
+        let view = LiveView(snapshot: s)
+        // Synthetic impressions: clicked when the author is followed and engaged with.
+        var x: [[Double]] = [], y: [Bool] = []
+        for k in 0..<400 {
+            let engaged = k % 2 == 0
+            var f = ClickModel.features(user: 0, post: engaged ? 0 : 2, view: view, now: 1_000, affinity: engaged ? 0.8 : 0.2)
+            f[5] = Double(k % 7) / 7  // post engagement varies and carries no signal
+            x.append(f)
+            y.append(engaged ? k % 10 != 0 : k % 10 == 1)
+        }
+        let model = ClickModel.fit(features: x, labels: y)
+        var overlay = Overlay(snapshot: s)
+        overlay.addPost(4, author: 1, createdAt: 990)
+        overlay.addPost(5, author: 2, createdAt: 990)
+        let scorer = ClickModelScorer(model: model, affinity: nil, now: 1_000)
+        let p = scorer.clickProbabilities(user: 0, posts: [4, 5], view: LiveView(snapshot: s, overlay: overlay))
+        #expect(p[0] > p[1], "new post by an engaged, followed author \(p[0]) vs a stranger's \(p[1])")
+        #expect(p.allSatisfy { $0 > 0 && $0 < 1 })
+    }
+}

@@ -1,0 +1,116 @@
+import OrbitCore
+
+/// The click model of SPEC §3: the probability that a user clicks a post, learnt from
+/// impressions (a view followed by a click or a stronger signal is a positive, a view without
+/// one is a negative).
+///
+/// A post is represented through its author and its own engagement: the follow model's NeuMF
+/// score of (user, author) and the user's engagement with the author carry the user–author
+/// affinity, the post's weighted engagement and age carry the post itself. A new post with no
+/// interactions is therefore scored through its author from the first second. The features are
+/// combined by logistic regression, which keeps the probabilities calibrated.
+public struct ClickModel: Sendable, Codable, Equatable {
+    public static let featureNames = [
+        "bias", "follow-model score (user, author)", "follows author", "engagement key with author / 15",
+        "log(1 + interactions with author)", "log(1 + post engagement)", "post age (days, capped at 30) / 30",
+        "log(1 + author followers) / 10",
+    ]
+    public var weights: [Double]
+
+    public init(weights: [Double] = Array(repeating: 0, count: ClickModel.featureNames.count)) {
+        self.weights = weights
+    }
+
+    /// The features of (user, post) as seen through `view`; `affinity` is the follow model's
+    /// probability that the user follows the author (0.5 when there is no model).
+    public static func features(user: UserIndex, post: PostIndex, view: LiveView, now: Timestamp, affinity: Float) -> [Double] {
+        let s = view.snapshot
+        guard let author = view.author(of: post) else { return [1, 0.5, 0, 0, 0, 0, 1, 0] }
+        var key = 0, count: Int32 = 0
+        for e in s.engagements(of: user) where e.author == author {
+            key = e.signals.priorityKey
+            count = e.count
+        }
+        var engagement: Double = 0
+        var created = now
+        if Int(post) < s.postCount {
+            for k in 0..<Snapshot.kindCount {
+                engagement += Double(HotConfig().weights[k]) * Double(s.postKindCounts[Int(post) * Snapshot.kindCount + k])
+            }
+            created = s.postCreatedAt[Int(post)]
+        } else if let p = view.overlay.newPosts[post] {
+            created = p.createdAt
+        }
+        let ageDays = min(30, Double(max(0, now - created)) / 86_400)
+        return [1, Double(affinity), view.follows(user, author) ? 1 : 0, Double(key) / 15, log1p(Double(count)),
+                log1p(engagement), ageDays / 30, log1p(Double(s.followers.degree(author))) / 10]
+    }
+
+    public func probability(_ x: [Double]) -> Double {
+        var z = 0.0
+        for j in 0..<weights.count { z += weights[j] * x[j] }
+        return 1 / (1 + exp(-z))
+    }
+
+    /// Fits the weights by Adam on log loss over labelled impressions (deterministic).
+    public static func fit(features: [[Double]], labels: [Bool], epochs: Int = 30, learningRate: Double = 0.05, l2: Double = 1e-4) -> ClickModel {
+        var m = ClickModel()
+        let d = m.weights.count
+        var mom = [Double](repeating: 0, count: d), vel = [Double](repeating: 0, count: d)
+        var step = 0
+        let batch = 256
+        for _ in 0..<epochs {
+            var start = 0
+            while start < features.count {
+                let end = min(features.count, start + batch)
+                var g = [Double](repeating: 0, count: d)
+                for i in start..<end {
+                    let err = m.probability(features[i]) - (labels[i] ? 1 : 0)
+                    for j in 0..<d { g[j] += err * features[i][j] }
+                }
+                step += 1
+                for j in 0..<d {
+                    let gj = g[j] / Double(end - start) + l2 * m.weights[j]
+                    mom[j] = 0.9 * mom[j] + 0.1 * gj
+                    vel[j] = 0.999 * vel[j] + 0.001 * gj * gj
+                    let mh = mom[j] / (1 - pow(0.9, Double(step))), vh = vel[j] / (1 - pow(0.999, Double(step)))
+                    m.weights[j] -= learningRate * mh / (vh.squareRoot() + 1e-8)
+                }
+                start = end
+            }
+        }
+        return m
+    }
+}
+
+/// Ranks a browse pool by the click model, with the follow model supplying user–author affinity.
+public struct ClickModelScorer: PostScorer {
+    public let model: ClickModel
+    public let affinity: (any PairScorer)?
+    public let now: Timestamp
+
+    public init(model: ClickModel, affinity: (any PairScorer)?, now: Timestamp) {
+        self.model = model
+        self.affinity = affinity
+        self.now = now
+    }
+
+    public func clickProbabilities(user: UserIndex, posts: [PostIndex], view: LiveView) -> [Float] {
+        let authors = posts.map { view.author(of: $0) ?? 0 }
+        var aff = [Float](repeating: 0.5, count: posts.count)
+        if let affinity, affinity.canScore(user: user) {
+            let known = authors.indices.filter { Int(authors[$0]) < affinity.knownUsers }
+            let s = affinity.scores(user: user, candidates: known.map { authors[$0] })
+            for (k, i) in known.enumerated() { aff[i] = s[k] }
+        }
+        return posts.indices.map { i in
+            Float(model.probability(ClickModel.features(user: user, post: posts[i], view: view, now: now, affinity: aff[i])))
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

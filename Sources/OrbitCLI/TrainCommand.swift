@@ -34,6 +34,9 @@ struct ModelOptions: ParsableArguments {
     @Flag(help: "Pretrain GMF and MLP, fuse them (alpha 0.5) and fine-tune NeuMF, as in the paper.") var pretrain = false
     @Option(help: "Learning rate of the NeuMF fine-tuning after pretraining.") var finetuneLr: Float = 0.0005
     @Option(help: "Random seed.") var seed: UInt64 = 42
+    @Option(help: "Embedding optimiser: lazy (row-wise Adam, moments of absent rows frozen) or dense (rows catch up on the steps they missed, like Keras's dense Adam).")
+    var embeddingAdam: String = "lazy"
+    @Flag(help: "Put each positive and its negatives in one mini-batch (instead of shuffling all instances).") var grouped = false
 
     var layerList: [Int] { layers.split(separator: ",").compactMap { Int($0.trimmingSpaces()) } }
 
@@ -42,6 +45,7 @@ struct ModelOptions: ParsableArguments {
             throw ValidationError("--factors must be positive and --layers positive integers, the first even (e.g. 64,32,16,8)")
         }
         guard ["adam", "sgd"].contains(optimizer) else { throw ValidationError("--optimizer is adam or sgd") }
+        guard ["lazy", "dense"].contains(embeddingAdam) else { throw ValidationError("--embedding-adam is lazy or dense") }
         guard negatives >= 1, batch >= 1, epochs >= 1, lr > 0 else {
             throw ValidationError("--negatives, --batch, --epochs and --lr must be positive")
         }
@@ -62,6 +66,8 @@ struct ModelOptions: ParsableArguments {
         o.threads = threads
         o.patience = patience
         o.seed = seed
+        o.embeddingAdam = embeddingAdam == "dense" ? .dense : .lazy
+        o.shuffleInstances = !grouped
         return o
     }
 

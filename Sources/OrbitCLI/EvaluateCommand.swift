@@ -47,6 +47,7 @@ struct Evaluate: AsyncParsableCommand {
     @Option(help: "follow: write the table (Markdown) here too.") var report: String?
     @Option(help: "engagement: the Higgs activity file.") var activity: String?
     @Flag(help: "follow: skip the complex logic (no relation-vector index).") var noComplex = false
+    @Option(help: "posts: write the fitted click model (JSON) here.") var saveClickModel: String?
 
     func run() async throws {
         switch task {
@@ -131,6 +132,7 @@ struct Evaluate: AsyncParsableCommand {
             ClickModel.features(user: u, post: p, view: view60, now: t60, affinity: aff60.canScore(user: u) ? aff60.scores(user: u, candidates: [view60.author(of: p)!])[0] : 0.5)
         }
         let clickModel = ClickModel.fit(features: x, labels: train.map(\.2))
+        if let saveClickModel { try JSONEncoder().encode(clickModel).write(to: URL(fileURLWithPath: saveClickModel), options: .atomic) }
         print("click model weights: " + zip(ClickModel.featureNames, clickModel.weights).map { "\($0) \(String(format: "%.3f", $1))" }.joined(separator: ", "))
         let aff80 = try followModel(s80)
         let view80 = LiveView(snapshot: s80)

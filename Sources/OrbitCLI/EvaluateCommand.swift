@@ -126,12 +126,20 @@ struct Evaluate: AsyncParsableCommand {
         let train = impressions(t60, t80), test = impressions(t80, Int64.max)
         print("\(net.userCount) users, \(net.posts.count) posts, \(net.interactions.count) interactions; "
             + "\(train.count) training impressions (\(train.filter(\.2).count) clicked), \(test.count) test impressions (\(test.filter(\.2).count) clicked)")
+        var t0 = Date()
         let aff60 = try followModel(s60)
+        print(String(format: "follow model (affinity feature) trained in %.1f s", Date().timeIntervalSince(t0)))
+        t0 = Date()
         let view60 = LiveView(snapshot: s60)
         let x = train.map { u, p, _ in
             ClickModel.features(user: u, post: p, view: view60, now: t60, affinity: aff60.canScore(user: u) ? aff60.scores(user: u, candidates: [view60.author(of: p)!])[0] : 0.5)
         }
+        print(String(format: "features of %d impressions in %.2f s", x.count, Date().timeIntervalSince(t0)))
+        let fitStart = Date()
         let clickModel = ClickModel.fit(features: x, labels: train.map(\.2))
+        let fitSeconds = Date().timeIntervalSince(fitStart)
+        print(String(format: "click model fitted on %d impressions in %.2f s (30 epochs: %.0f impressions/s)",
+                     x.count, fitSeconds, Double(30 * x.count) / max(fitSeconds, 1e-9)))
         if let saveClickModel { try JSONEncoder().encode(clickModel).write(to: URL(fileURLWithPath: saveClickModel), options: .atomic) }
         print("click model weights: " + zip(ClickModel.featureNames, clickModel.weights).map { "\($0) \(String(format: "%.3f", $1))" }.joined(separator: ", "))
         let aff80 = try followModel(s80)

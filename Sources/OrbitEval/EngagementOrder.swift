@@ -83,14 +83,10 @@ public enum EngagementOrderStudy {
                 case .count: list.sort { ($0.count, $0.lastTime, -$0.author) > ($1.count, $1.lastTime, -$1.author) }
                 case .recency: list.sort { ($0.lastTime, -$0.author) > ($1.lastTime, -$1.author) }
                 }
-                let top = list.prefix(10).map(\.author)
-                let hits = top.filter { truth.contains($0) }.count
-                if hits > 0 { r.hitRate10 += 1 }
-                r.recall10 += Double(hits) / Double(truth.count)
-                var dcg = 0.0, idcg = 0.0
-                for (i, a) in top.enumerated() where truth.contains(a) { dcg += 1 / log2(Double(i) + 2) }
-                for i in 0..<min(10, truth.count) { idcg += 1 / log2(Double(i) + 2) }
-                r.ndcg10 += dcg / idcg
+                let m = Metrics.list(list.map(\.author), relevant: truth, k: 10)
+                r.hitRate10 += m.hit
+                r.recall10 += m.recall
+                r.ndcg10 += m.ndcg
             }
             let n = Double(max(1, users.count))
             r.hitRate10 /= n

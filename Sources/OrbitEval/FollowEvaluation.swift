@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import NeuMF
 import OrbitCore
 import OrbitRecommend
 import Synchronization
@@ -20,7 +21,7 @@ public struct FollowHoldout: Sendable {
     public static func random(
         _ s: Snapshot, seed: UInt64, minFollowees: Int = 5, fraction: Double = 0.1, maxUsers: Int = 2_000
     ) -> FollowHoldout {
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var eligible = (0..<Int32(s.userCount)).filter { s.followees.degree($0) >= minFollowees && s.userFlags[Int($0)].isEmpty }
         eligible.shuffle(using: &rng)
         var validation: [UserIndex: [UserIndex]] = [:], test: [UserIndex: [UserIndex]] = [:]
@@ -44,7 +45,7 @@ public struct FollowHoldout: Sendable {
     public static func given(_ s: Snapshot, test pairs: [(UserIndex, UserIndex)], seed: UInt64, fraction: Double = 0.1) -> FollowHoldout {
         var test: [UserIndex: [UserIndex]] = [:]
         for (a, b) in pairs where a != b { test[a, default: []].append(b) }
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var validation: [UserIndex: [UserIndex]] = [:]
         let testOnly = Set(pairs.map { Int64($0.0) << 32 | Int64($0.1) })
         var removed = testOnly
@@ -95,13 +96,10 @@ public func evaluateFollows(
             let truth = Set(heldOut[u]!)
             let list = recommend(u)
             let top10 = list.prefix(10), top20 = list.prefix(20)
-            if top10.contains(where: { truth.contains($0.user) }) { p.hr += 1 }
-            p.recall += Double(top20.filter { truth.contains($0.user) }.count) / Double(truth.count)
-            var dcg = 0.0
-            for (rank, item) in top10.enumerated() where truth.contains(item.user) { dcg += 1 / log2(Double(rank) + 2) }
-            var idcg = 0.0
-            for rank in 0..<min(10, truth.count) { idcg += 1 / log2(Double(rank) + 2) }
-            p.ndcg += dcg / idcg
+            let at10 = Metrics.list(top10.map(\.user), relevant: truth, k: 10)
+            p.hr += at10.hit
+            p.ndcg += at10.ndcg
+            p.recall += Metrics.list(top20.map(\.user), relevant: truth, k: 20).recall
             for item in top10 { p.shown.insert(item.user) }
             for item in top20 { p.sources[item.source, default: 0] += 1 }
             p.slots += top20.count
@@ -122,15 +120,3 @@ public func evaluateFollows(
     return m
 }
 
-/// SplitMix64, enough for seeded shuffles in evaluation.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -6,6 +6,20 @@ import Darwin
 
 /// Pure metric functions; every protocol in OrbitEval is built from these.
 public enum Metrics {
+    /// Hit (any relevant item in the top `k`), recall (share of the relevant items in the top `k`)
+    /// and NDCG@k with binary relevance of a ranked list.
+    public static func list<T: Hashable>(_ ranked: some Collection<T>, relevant: Set<T>, k: Int) -> (hit: Double, recall: Double, ndcg: Double) {
+        guard !relevant.isEmpty else { return (0, 0, 0) }
+        var hits = 0, dcg = 0.0
+        for (rank, item) in ranked.prefix(k).enumerated() where relevant.contains(item) {
+            hits += 1
+            dcg += 1 / log2(Double(rank) + 2)
+        }
+        var idcg = 0.0
+        for rank in 0..<min(k, relevant.count) { idcg += 1 / log2(Double(rank) + 2) }
+        return (hits > 0 ? 1 : 0, Double(hits) / Double(relevant.count), dcg / idcg)
+    }
+
     /// 0-based rank of a target among `others` when ties count against the target
     /// (pessimistic, as in the NCF evaluation where the held-out item is listed last).
     public static func rank(of target: Float, among others: some Sequence<Float>) -> Int {

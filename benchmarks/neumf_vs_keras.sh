@@ -19,11 +19,11 @@ echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; load: $(
 echo "== ML-1M shape (6,040 x 3,706, 994,169 positives, 4 negatives, batch 512), 2 epochs"
 t "$orbit" bench train --shape 6040,3706,994169 --epochs 2 2>&1
 t "$orbit" bench train --shape 6040,3706,994169 --epochs 2 --grouped 2>&1
-t "$venv/bin/python" "$shared/peers/keras_neumf.py" --synthetic 6040 3706 994169 --epochs 2 2>&1 | tail -1
+t "$venv/bin/python" "$shared/peers/keras_neumf.py" --synthetic 6040 3706 994169 --epochs 2 2>&1 | grep -E "^keras_neumf|time:"
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
 [ "${1:-}" = quick ] && exit 0
 
 echo "== reference shape (1,023,161 x 1,372,452, 11,000,000 positives), 1 epoch; Keras capped at 180 s"
 t "$orbit" bench train --shape 1023161,1372452,11000000 --epochs 1 2>&1
-t "$venv/bin/python" "$shared/peers/keras_neumf.py" --synthetic 1023161 1372452 11000000 --max-seconds 180 2>&1 | tail -1
+t "$venv/bin/python" "$shared/peers/keras_neumf.py" --synthetic 1023161 1372452 11000000 --max-seconds 180 2>&1 | grep -E "^keras_neumf|time:"
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"

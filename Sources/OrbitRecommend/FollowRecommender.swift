@@ -106,9 +106,7 @@ public struct FollowRecommender: Sendable {
 
     /// A recommender over a new view (same models and leaderboards): how live events reach requests.
     public func with(view: LiveView) -> FollowRecommender {
-        var r = self
-        r = FollowRecommender(view: view, leaderboards: leaderboards, now: now, config: config, scorer: scorer, edgeIndex: edgeIndex)
-        return r
+        FollowRecommender(view: view, leaderboards: leaderboards, now: now, config: config, scorer: scorer, edgeIndex: edgeIndex)
     }
 
     /// The model-based source for a logic, or nil when there is no model (or no index for complex).

@@ -298,12 +298,10 @@ public struct Importer {
                 progress(fileIndex, min(1, Double(reader.compressedOffset) / Double(fileSize)))
             }
         }
-        if !sawHeader || (columnAt.isEmpty && !positional && !source.jsonLines) {
-            if !sawHeader {
-                out.report.record(
-                    RowError(file: name, line: 1, problem: .missingHeader(expected: spec.map(\.label).joined(separator: ","))),
-                    keep: keep)
-            }
+        if !sawHeader {  // an empty file: no header to read the rows by
+            out.report.record(
+                RowError(file: name, line: 1, problem: .missingHeader(expected: spec.map(\.label).joined(separator: ","))),
+                keep: keep)
         }
         progress?(fileIndex, 1)
     }

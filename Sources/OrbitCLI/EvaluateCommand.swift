@@ -92,54 +92,24 @@ struct Evaluate: AsyncParsableCommand {
         cfg.users = users
         cfg.seed = holdoutSeed
         let net = Generator(config: cfg).generate()
-        let times = net.interactions.map(\.timestamp).sorted()
-        let t60 = times[times.count * 6 / 10], t80 = times[times.count * 8 / 10]
-        /// The network as it was at time `t`: follows, posts and interactions before it.
-        func snapshot(at t: Int64) -> Snapshot {
-            var c = Snapshot.Columns()
-            c.userCount = net.userCount
-            c.userFlags = net.flags
-            c.userCreatedAt = net.joinedAt
-            for f in net.follows where f.createdAt < t { c.append(f) }
-            for b in net.blocks { c.blockUser.append(b.user); c.blockBlocked.append(b.blocked) }
-            c.postAuthor = net.posts.map(\.author)
-            c.postCreatedAt = net.posts.map(\.createdAt)
-            for i in net.interactions where i.timestamp < t { c.append(i) }
-            return Snapshot.build(c)
-        }
-        /// Impressions in [from, to): (user, post) viewed, labelled by any click or stronger signal.
-        func impressions(_ from: Int64, _ to: Int64) -> [(UserIndex, PostIndex, Bool)] {
-            var label: [Int64: Bool] = [:]
-            for i in net.interactions where i.timestamp >= from && i.timestamp < to {
-                let key = Int64(i.user) << 32 | Int64(i.post)
-                label[key] = (label[key] ?? false) || i.kind != .view
-            }
-            return label.keys.sorted().map { (Int32($0 >> 32), Int32(truncatingIfNeeded: $0), label[$0]!) }
-        }
-        let s60 = snapshot(at: t60), s80 = snapshot(at: t80)
+        let columns = net.columns()
+        let t60 = ClickModelTraining.quantile(columns, 0.6), t80 = ClickModelTraining.quantile(columns, 0.8)
+        let s60 = ClickModelTraining.snapshot(columns, at: t60), s80 = ClickModelTraining.snapshot(columns, at: t80)
         let progress = ProgressReporter()
         func followModel(_ s: Snapshot) throws -> NeuMFPairScorer {
             let d = try FollowModelData(graph: s, validationUsers: 2_000)
             let (m, _) = try model.train(users: s.userCount, items: s.userCount, data: d.training, validation: d.validation) { progress.message($0) }
             return NeuMFPairScorer(model: m)
         }
-        let train = impressions(t60, t80), test = impressions(t80, Int64.max)
-        print("\(net.userCount) users, \(net.posts.count) posts, \(net.interactions.count) interactions; "
-            + "\(train.count) training impressions (\(train.filter(\.2).count) clicked), \(test.count) test impressions (\(test.filter(\.2).count) clicked)")
+        let test = ClickModelTraining.impressions(columns, from: t80, to: .max)
         var t0 = Date()
         let aff60 = try followModel(s60)
         print(String(format: "follow model (affinity feature) trained in %.1f s", Date().timeIntervalSince(t0)))
         t0 = Date()
-        let view60 = LiveView(snapshot: s60)
-        let x = train.map { u, p, _ in
-            ClickModel.features(user: u, post: p, view: view60, now: t60, affinity: aff60.canScore(user: u) ? aff60.scores(user: u, candidates: [view60.author(of: p)!])[0] : 0.5)
-        }
-        print(String(format: "features of %d impressions in %.2f s", x.count, Date().timeIntervalSince(t0)))
-        let fitStart = Date()
-        let clickModel = ClickModel.fit(features: x, labels: train.map(\.2))
-        let fitSeconds = Date().timeIntervalSince(fitStart)
-        print(String(format: "click model fitted on %d impressions in %.2f s (30 epochs: %.0f impressions/s)",
-                     x.count, fitSeconds, Double(30 * x.count) / max(fitSeconds, 1e-9)))
+        let (clickModel, trainCount, trainClicked) = ClickModelTraining.fit(columns, featureTime: t60, until: t80, affinity: aff60)
+        print("\(net.userCount) users, \(net.posts.count) posts, \(net.interactions.count) interactions; "
+            + "\(trainCount) training impressions (\(trainClicked) clicked), \(test.count) test impressions (\(test.filter(\.2).count) clicked)")
+        print(String(format: "click model: features and fit (30 epochs) in %.2f s", Date().timeIntervalSince(t0)))
         if let saveClickModel { try JSONEncoder().encode(clickModel).write(to: URL(fileURLWithPath: saveClickModel), options: .atomic) }
         print("click model weights: " + zip(ClickModel.featureNames, clickModel.weights).map { "\($0) \(String(format: "%.3f", $1))" }.joined(separator: ", "))
         let aff80 = try followModel(s80)

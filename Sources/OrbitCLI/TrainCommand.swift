@@ -119,8 +119,14 @@ struct Train: AsyncParsableCommand {
     @Option(help: "NCF .negative file: 99 negatives per test pair.") var testNegative: String?
     @Option(help: "Users with a validation follow (store only).") var validationUsers: Int = 5_000
     @Option(help: "Where to write the model.") var out: String = "orbit-data/follow.model"
+    @Flag(help: "Fit the click model instead, from the store's impressions: features as of --click-split of the interactions, labels from the views after it; the follow model --follow-model (when it exists) gives the affinity feature.")
+    var clicks = false
+    @Option(help: "Share of the interaction log (by time) before the click model's feature time.") var clickSplit: Double = 0.8
+    @Option(help: "Follow model used as the click model's affinity feature.") var followModel: String = "orbit-data/follow.model"
+    @Option(help: "Where --clicks writes the click model (JSON).") var clickOut: String = "orbit-data/click.json"
 
     func run() async throws {
+        if clicks { return try await trainClicks() }
         let progress = ProgressReporter()
         let users: Int, items: Int
         let data: TrainingData
@@ -169,6 +175,25 @@ struct Train: AsyncParsableCommand {
             print(String(format: "test (NCF leave-one-out, selected on validation): HR@10 %.4f NDCG@10 %.4f (%d users)",
                          report.hitRate, report.ndcg, report.users))
         }
+    }
+}
+
+extension Train {
+    func trainClicks() async throws {
+        guard (0.05...0.95).contains(clickSplit) else { throw ValidationError("--click-split must be in 0.05…0.95") }
+        let (columns, _) = try await SQLiteStore(path: storeOptions.store).loadColumns()
+        guard !columns.interactionTime.isEmpty else { throw ValidationError("the store has no interactions to learn clicks from") }
+        let affinity = FileManager.default.fileExists(atPath: followModel) ? NeuMFPairScorer(model: try NeuMFModel.load(from: followModel)) : nil
+        let t = ClickModelTraining.quantile(columns, clickSplit)
+        let start = Date()
+        let (model, n, clicked) = ClickModelTraining.fit(columns, featureTime: t, affinity: affinity)
+        let dir = (clickOut as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        try JSONEncoder().encode(model).write(to: URL(fileURLWithPath: clickOut), options: .atomic)
+        print(String(format: "click model fitted on %d impressions (%d clicked) after %.0f%% of the log in %.2f s%@; written to %@",
+                     n, clicked, clickSplit * 100, Date().timeIntervalSince(start),
+                     affinity == nil ? " (no follow model: affinity feature constant)" : "", clickOut))
+        print("weights: " + zip(ClickModel.featureNames, model.weights).map { "\($0) \(String(format: "%.3f", $1))" }.joined(separator: ", "))
     }
 }
 

@@ -114,3 +114,54 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+/// Fits the click model from an event log: features as the platform looked at `featureTime`,
+/// labels from the impressions after it (a view with any click or stronger signal is a positive).
+/// Retraining on a schedule is calling this again on the newer log.
+public enum ClickModelTraining {
+    /// The snapshot of `columns` as it was at time `t` (follows and interactions before it).
+    public static func snapshot(_ c: Snapshot.Columns, at t: Timestamp) -> Snapshot {
+        var d = c
+        let keepFollow = c.followCreatedAt.indices.filter { c.followCreatedAt[$0] < t }
+        d.followFollower = keepFollow.map { c.followFollower[$0] }
+        d.followFollowee = keepFollow.map { c.followFollowee[$0] }
+        d.followCreatedAt = keepFollow.map { c.followCreatedAt[$0] }
+        let keep = c.interactionTime.indices.filter { c.interactionTime[$0] < t }
+        d.interactionUser = keep.map { c.interactionUser[$0] }
+        d.interactionPost = keep.map { c.interactionPost[$0] }
+        d.interactionKind = keep.map { c.interactionKind[$0] }
+        d.interactionTime = keep.map { c.interactionTime[$0] }
+        return Snapshot.build(d)
+    }
+
+    /// Impressions in `[from, to)`: (user, post, clicked).
+    public static func impressions(_ c: Snapshot.Columns, from: Timestamp, to: Timestamp) -> [(UserIndex, PostIndex, Bool)] {
+        var label: [Int64: Bool] = [:]
+        for i in c.interactionTime.indices where c.interactionTime[i] >= from && c.interactionTime[i] < to {
+            let key = Int64(c.interactionUser[i]) << 32 | Int64(c.interactionPost[i])
+            label[key] = (label[key] ?? false) || c.interactionKind[i] != Interaction.Kind.view.rawValue
+        }
+        return label.keys.sorted().map { (UserIndex($0 >> 32), PostIndex(truncatingIfNeeded: $0), label[$0]!) }
+    }
+
+    /// The time at which a share `q` of the interactions has happened.
+    public static func quantile(_ c: Snapshot.Columns, _ q: Double) -> Timestamp {
+        let t = c.interactionTime.sorted()
+        return t.isEmpty ? 0 : t[min(t.count - 1, Int(Double(t.count) * q))]
+    }
+
+    /// Features of the impressions in `[featureTime, until)` as of `featureTime`, and the fitted model.
+    public static func fit(
+        _ c: Snapshot.Columns, featureTime: Timestamp, until: Timestamp = .max, affinity: (any PairScorer)?
+    ) -> (model: ClickModel, impressions: Int, clicked: Int) {
+        let s = snapshot(c, at: featureTime)
+        let view = LiveView(snapshot: s)
+        let train = impressions(c, from: featureTime, to: until)
+        let x = train.map { u, p, _ in
+            let a = view.author(of: p) ?? 0
+            let aff: Float = affinity.map { $0.canScore(user: u) && Int(a) < $0.knownUsers ? $0.scores(user: u, candidates: [a])[0] : 0.5 } ?? 0.5
+            return ClickModel.features(user: u, post: p, view: view, now: featureTime, affinity: aff)
+        }
+        return (ClickModel.fit(features: x, labels: train.map(\.2)), train.count, train.filter(\.2).count)
+    }
+}

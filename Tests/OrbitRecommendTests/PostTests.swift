@@ -101,3 +101,30 @@ import Testing
         #expect(p.allSatisfy { $0 > 0 && $0 < 1 })
     }
 }
+
+@Suite struct ClickTrainingTests {
+    @Test func impressionsAreViewsLabelledByAnyStrongerSignalAndSplitByTime() {
+        var net = Net(users: 4)
+        net.postAuthors = [1, 2, 3]
+        net.follows = [(0, 1)]
+        net.interactions = [
+            (user: 0, post: 0, kind: .view, t: 10), (user: 0, post: 0, kind: .click, t: 11),  // before the split
+            (user: 0, post: 1, kind: .view, t: 30),  // viewed, not clicked
+            (user: 0, post: 2, kind: .view, t: 31), (user: 0, post: 2, kind: .like, t: 32),  // liked: positive
+        ]
+        var c = Snapshot.Columns()
+        c.userCount = 4
+        c.userFlags = Array(repeating: [], count: 4)
+        c.userCreatedAt = Array(repeating: 0, count: 4)
+        c.postAuthor = net.postAuthors
+        c.postCreatedAt = [0, 0, 0]
+        c.append(Follow(follower: 0, followee: 1, createdAt: 5))
+        c.append(Follow(follower: 0, followee: 2, createdAt: 40))
+        for i in net.interactions { c.append(Interaction(user: i.user, post: i.post, kind: i.kind, timestamp: i.t)) }
+        let after = ClickModelTraining.impressions(c, from: 20, to: .max)
+        #expect(after.map(\.1) == [1, 2] && after.map(\.2) == [false, true])
+        let s = ClickModelTraining.snapshot(c, at: 20)
+        #expect(s.follows(0, 1) && !s.follows(0, 2), "the follow made at 40 is not known at 20")
+        #expect(s.engagements(of: 0).map(\.author) == [1], "only interactions before 20")
+    }
+}

@@ -43,7 +43,6 @@ public struct FollowModelData: Sendable {
         graph s: Snapshot, alsoExclude: [(UserIndex, UserIndex)] = [], validationUsers: Int = 5_000,
         negatives: Int = 99, seed: UInt64 = 7
     ) throws(NeuMFError) {
-        userCount = s.userCount
         var rng = SplitMix64(seed: seed, stream: 0x666F6C)
         var candidates = (0..<Int32(s.userCount)).filter { s.followees.degree($0) >= 2 }
         // Partial Fisher–Yates: a seeded sample of validation users.
@@ -65,28 +64,10 @@ public struct FollowModelData: Sendable {
             }
             heldOutOf[u] = s.followees.targets[best]
         }
-        var users: [Int32] = [], items: [Int32] = []
-        users.reserveCapacity(s.followees.edgeCount)
-        items.reserveCapacity(s.followees.edgeCount)
-        for u in 0..<Int32(s.userCount) {
-            let held = heldOutOf[u]
-            for b in s.followees.row(u) where b != held {
-                users.append(u)
-                items.append(b)
-            }
-        }
-        var exUsers = users, exItems = items
-        for (u, b) in heldOutOf { exUsers.append(u); exItems.append(b) }
-        for (u, b) in alsoExclude { exUsers.append(u); exItems.append(b) }
-        let exclusion = try ItemSets(userCount: s.userCount, users: exUsers, items: exItems)
-        training = TrainingData(users: users, items: items, exclusion: exclusion)
-        let vUsers = heldOutOf.keys.sorted()
-        // Small graphs cannot spare 99 negatives for a heavy follower: use what every user has.
-        let spare = s.userCount - 1 - (vUsers.map { exclusion.count(of: $0) }.max() ?? 0)
-        let n = min(negatives, spare)
-        validation = vUsers.isEmpty || n < 1 ? nil : try ValidationSet.sampled(
-            users: vUsers, heldOut: vUsers.map { heldOutOf[$0]! }, exclusion: exclusion, itemCount: s.userCount,
-            negativesPerUser: n, seed: seed)
+        // Training on the graph without the validation follows.
+        try self.init(
+            graph: s.keepingFollows { a, b in heldOutOf[a] != b }, validation: heldOutOf.map { ($0.key, $0.value) },
+            alsoExclude: alsoExclude, negatives: negatives, seed: seed)
     }
 }
 

@@ -1,3 +1,4 @@
+import NeuMF
 import OrbitCore
 
 /// The click model of SPEC §3: the probability that a user clicks a post, learnt from
@@ -150,13 +151,39 @@ public enum ClickModelTraining {
         return t.isEmpty ? 0 : t[min(t.count - 1, Int(Double(t.count) * q))]
     }
 
+    /// Where a platform logs clicks but no views, a user's clicks come without negatives: adds
+    /// `perUser` posts the user never touched (seeded), created before `until`, as non-clicks.
+    public static func addingSampledNegatives(
+        _ imps: [(UserIndex, PostIndex, Bool)], postCreatedAt: [Timestamp], until: Timestamp, perUser: Int = 4, seed: UInt64 = 5
+    ) -> [(UserIndex, PostIndex, Bool)] {
+        var touched: [UserIndex: Set<PostIndex>] = [:], hasNegative = Set<UserIndex>()
+        for (u, p, clicked) in imps {
+            touched[u, default: []].insert(p)
+            if !clicked { hasNegative.insert(u) }
+        }
+        let eligible = postCreatedAt.indices.filter { postCreatedAt[$0] < until }
+        guard !eligible.isEmpty else { return imps }
+        var rng = SplitMix64(seed: seed)
+        var out = imps
+        for u in touched.keys.sorted() where !hasNegative.contains(u) {
+            var added = 0, tries = 0
+            while added < perUser, tries < perUser * 20 {
+                tries += 1
+                let p = PostIndex(eligible[rng.below(eligible.count)])
+                if touched[u]!.insert(p).inserted { out.append((u, p, false)); added += 1 }
+            }
+        }
+        return out
+    }
+
     /// Features of the impressions in `[featureTime, until)` as of `featureTime`, and the fitted model.
     public static func fit(
         _ c: Snapshot.Columns, featureTime: Timestamp, until: Timestamp = .max, affinity: (any PairScorer)?
     ) -> (model: ClickModel, impressions: Int, clicked: Int) {
         let s = snapshot(c, at: featureTime)
         let view = LiveView(snapshot: s)
-        let train = impressions(c, from: featureTime, to: until)
+        let train = addingSampledNegatives(
+            impressions(c, from: featureTime, to: until), postCreatedAt: c.postCreatedAt, until: until)
         let x = train.map { u, p, _ in
             let a = view.author(of: p) ?? 0
             let aff: Float = affinity.map { $0.canScore(user: u) && Int(a) < $0.knownUsers ? $0.scores(user: u, candidates: [a])[0] : 0.5 } ?? 0.5

@@ -128,3 +128,13 @@ import Testing
         #expect(s.engagements(of: 0).map(\.author) == [1], "only interactions before 20")
     }
 }
+
+@Suite struct SampledNegativeTests {
+    @Test func usersWithClicksButNoViewsGetSampledNegatives() {
+        let imps: [(Int32, Int32, Bool)] = [(0, 1, true), (0, 2, true), (1, 3, true), (1, 4, false)]
+        let out = ClickModelTraining.addingSampledNegatives(imps, postCreatedAt: Array(repeating: 0, count: 50), until: 10)
+        let added = out.dropFirst(imps.count)
+        #expect(added.count == 4 && added.allSatisfy { $0.0 == 0 && !$0.2 && ![1, 2].contains($0.1) })
+        #expect(Set(added.map(\.1)).count == 4, "no post twice")
+    }
+}

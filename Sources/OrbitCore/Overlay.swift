@@ -27,39 +27,28 @@ public struct Overlay: Sendable {
         version = snapshot.version
     }
 
-    /// Applies one follow-graph or engagement event; `postAuthor` resolves a post's author.
-    public mutating func follow(_ a: UserIndex, _ b: UserIndex) {
-        growUsers(a, b)
-        followsRemoved[a]?.remove(b)
-        followsAdded[a, default: []].insert(b)
-        changeCount += 1
-    }
+    public mutating func follow(_ a: UserIndex, _ b: UserIndex) { Self.mark(a, b, on: true, &followsAdded, &followsRemoved); growUsers(a, b) }
+    public mutating func unfollow(_ a: UserIndex, _ b: UserIndex) { Self.mark(a, b, on: false, &followsAdded, &followsRemoved); growUsers(a, b) }
+    public mutating func block(_ a: UserIndex, _ b: UserIndex) { Self.mark(a, b, on: true, &blocksAdded, &blocksRemoved); growUsers(a, b) }
+    public mutating func unblock(_ a: UserIndex, _ b: UserIndex) { Self.mark(a, b, on: false, &blocksAdded, &blocksRemoved); growUsers(a, b) }
 
-    public mutating func unfollow(_ a: UserIndex, _ b: UserIndex) {
-        growUsers(a, b)
-        followsAdded[a]?.remove(b)
-        followsRemoved[a, default: []].insert(b)
-        changeCount += 1
-    }
-
-    public mutating func block(_ a: UserIndex, _ b: UserIndex) {
-        growUsers(a, b)
-        blocksRemoved[a]?.remove(b)
-        blocksAdded[a, default: []].insert(b)
-        changeCount += 1
-    }
-
-    public mutating func unblock(_ a: UserIndex, _ b: UserIndex) {
-        growUsers(a, b)
-        blocksAdded[a]?.remove(b)
-        blocksRemoved[a, default: []].insert(b)
-        changeCount += 1
+    /// Records that the edge a→b now exists (`on`) or not, whatever the snapshot says.
+    private static func mark(
+        _ a: UserIndex, _ b: UserIndex, on: Bool,
+        _ added: inout [UserIndex: Set<UserIndex>], _ removed: inout [UserIndex: Set<UserIndex>]
+    ) {
+        if on {
+            removed[a]?.remove(b)
+            added[a, default: []].insert(b)
+        } else {
+            added[a]?.remove(b)
+            removed[a, default: []].insert(b)
+        }
     }
 
     public mutating func setFlags(_ u: UserIndex, _ f: UserFlags) {
         growUsers(u, u)
         flags[u] = f
-        changeCount += 1
     }
 
     public mutating func addUser(_ u: UserIndex) { growUsers(u, u) }
@@ -68,7 +57,6 @@ public struct Overlay: Sendable {
         growUsers(author, author)
         newPosts[p] = (author, createdAt)
         postCount = max(postCount, Int(p) + 1)
-        changeCount += 1
     }
 
     public mutating func interact(_ u: UserIndex, post: PostIndex, author: UserIndex, kind: Interaction.Kind, at t: Timestamp) {
@@ -76,13 +64,13 @@ public struct Overlay: Sendable {
         engagement[u, default: [:]][author, default: AuthorEngagement(author: author, signals: [], count: 0, lastTime: t)]
             .absorb(kind.signal, at: t)
         seenPosts[u, default: []].insert(post)
-        changeCount += 1
     }
 
     public mutating func markApplied(version v: Int64) { version = max(version, v) }
 
     private mutating func growUsers(_ a: UserIndex, _ b: UserIndex) {
         userCount = max(userCount, Int(max(a, b)) + 1)
+        changeCount += 1
     }
 }
 

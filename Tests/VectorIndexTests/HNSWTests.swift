@@ -105,7 +105,13 @@ func temporaryPath(_ name: String) -> String {
         #expect(range == 1001..<1501)
         #expect(index.count == 1501)
         var found = 0
-        for i in 0..<500 where index.search(row(more, i, d), k: 1, ef: 64).first?.id == Int32(1001 + i) { found += 1 }
+        // A hit counts when it is the vector itself or an exact twin (cosine 1): clustered data can
+        // repeat a point, and either copy is then a nearest neighbour. The parallel add interleaves
+        // differently from run to run, so search wide enough (ef 128) that the count is stable.
+        for i in 0..<500 {
+            guard let top = index.search(row(more, i, d), k: 1, ef: 128).first else { continue }
+            if top.id == Int32(1001 + i) || top.score >= 1 - 1e-6 { found += 1 }
+        }
         #expect(found >= 495, "\(found) of 500 added vectors found as their own nearest neighbour")
     }
 

@@ -96,7 +96,7 @@ import Testing
         #expect(got.allSatisfy { if case .similarEdges = $0.evidence { true } else { false } })
     }
 
-    @Test func complexLogicFallsBackToFolloweesOfFolloweesThenCoFollowers() {
+    @Test func complexLogicFallsBackToFolloweesOfFollowees() {
         let (net, scorer) = Self.complexFixture()
         let s = net.snapshot
         var src = ModelComplexSource(scorer: scorer, index: ExactEdgeIndex(snapshot: s, scorer: scorer), neighbours: 3)
@@ -128,5 +128,27 @@ import Testing
         #expect(trace.usedNoSharedBranch)
         // Similar edge (10,3): its users 10 and 3, ranked by model score (10 > 3).
         #expect(got.map(\.user) == [10, 3])
+    }
+}
+
+@Suite struct ComplexFallbackTests {
+    /// No similar edge and no followee of a followee: only the second fallback, co-followers'
+    /// followees, can find user 3 (user 2 also follows 1, and follows 3).
+    @Test func complexLogicReachesTheCoFollowersFallback() {
+        var net = Net(users: 5)
+        net.follows = [(0, 1), (2, 1), (2, 3)]
+        let scorer = FakeScorer(knownUsers: 5, score: { _, v in Float(v) / 10 }, relation: { a, b in
+            a == 0 ? [1, 0] : [0, 1]  // the user's own edge is alone in its direction
+        })
+        let s = net.snapshot
+        var src = ModelComplexSource(scorer: scorer, index: ExactEdgeIndex(snapshot: s, scorer: scorer), neighbours: 1)
+        src.maxFollowees = 10
+        var filtered = FilterCounts()
+        var trace = ModelComplexSource.Trace()
+        let got = src.candidates(for: request(s, 0), limit: 5, filtered: &filtered, trace: &trace)
+        #expect(trace.similarEdges == 0 && trace.primary == 0 && trace.fromFolloweesOfFollowees == 0)
+        #expect(trace.fromCoFollowers == 1)
+        #expect(got.map(\.user) == [3])
+        #expect(got.first?.evidence == .coFollowed(count: 1))
     }
 }

@@ -27,10 +27,18 @@ let package = Package(
         .library(name: "NeuMF", targets: ["NeuMF"]),
         .library(name: "OrbitEval", targets: ["OrbitEval"]),
         .library(name: "VectorIndex", targets: ["VectorIndex"]),
+        .library(name: "OrbitPostgres", targets: ["OrbitPostgres"]),
+        .library(name: "OrbitServer", targets: ["OrbitServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // layer 0: vocabulary
@@ -44,17 +52,35 @@ let package = Package(
         .target(
             name: "OrbitStore",
             dependencies: ["OrbitCore", "CZlib", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(
+            name: "OrbitPostgres",
+            dependencies: [
+                "OrbitCore", "OrbitStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
 
         // layer 2: logic
         .target(name: "OrbitRecommend", dependencies: ["OrbitCore", "NeuMF", "VectorIndex"], swiftSettings: numericSettings),
         .target(name: "OrbitEval", dependencies: ["OrbitCore", "NeuMF", "OrbitRecommend"], swiftSettings: numericSettings),
 
         // layer 3: applications
+        .target(
+            name: "OrbitServer",
+            dependencies: [
+                "OrbitCore", "OrbitStore", "OrbitPostgres", "OrbitRecommend", "NeuMF",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .executableTarget(
             name: "OrbitCLI",
             dependencies: [
                 "OrbitCore", "OrbitStore", "OrbitSynth", "OrbitRecommend", "NeuMF", "OrbitEval",
+                "OrbitPostgres", "OrbitServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
 
         .testTarget(name: "OrbitCoreTests", dependencies: ["OrbitCore"]),
@@ -64,6 +90,15 @@ let package = Package(
         .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex"]),
         .testTarget(name: "NeuMFTests", dependencies: ["NeuMF"]),
         .testTarget(name: "OrbitEvalTests", dependencies: ["OrbitEval", "NeuMF"]),
+        // One store suite, run against SQLite and PostgreSQL.
+        .testTarget(name: "StoreConformanceTests", dependencies: ["OrbitStore", "OrbitPostgres", "OrbitSynth"]),
+        .testTarget(
+            name: "OrbitServerTests",
+            dependencies: [
+                "OrbitServer", "OrbitStore", "OrbitSynth",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

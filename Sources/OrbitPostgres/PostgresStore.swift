@@ -1,0 +1,3 @@
+import OrbitCore
+import OrbitStore
+import PostgresNIO

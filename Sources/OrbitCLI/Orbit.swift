@@ -9,7 +9,9 @@ struct Orbit: AsyncParsableCommand {
             Data lives in an embedded SQLite store (--store, default ./orbit-data/orbit.sqlite).
             Start with `orbit demo`, which needs no input.
             """,
-        subcommands: [Demo.self, Generate.self, Import.self, Stats.self, Train.self, Evaluate.self, Recommend.self, Feed.self, Bench.self])
+        subcommands: [
+            Demo.self, Generate.self, Import.self, Stats.self, Train.self, Evaluate.self, Recommend.self, Feed.self, Serve.self, Bench.self,
+        ])
 }
 
 /// Options shared by commands that open the store.

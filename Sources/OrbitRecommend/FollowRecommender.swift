@@ -83,7 +83,7 @@ public struct FollowAnswer: Sendable {
 /// otherwise engaged authors, then the model, then graph expansion, then popular users; de-duplicated
 /// and filtered, each item with its source and reason.
 public struct FollowRecommender: Sendable {
-    public let view: LiveView
+    public private(set) var view: LiveView
     public let leaderboards: Leaderboards
     public let now: Timestamp
     public var config: BlendConfig
@@ -105,8 +105,13 @@ public struct FollowRecommender: Sendable {
     }
 
     /// A recommender over a new view (same models and leaderboards): how live events reach requests.
+    /// The simple logic's eligible pool is kept: it depends on the snapshot only, and rebuilding it
+    /// walks every user (milliseconds at a million users, on every request of a server).
     public func with(view: LiveView) -> FollowRecommender {
-        FollowRecommender(view: view, leaderboards: leaderboards, now: now, config: config, scorer: scorer, edgeIndex: edgeIndex)
+        precondition(view.snapshot.userCount == self.view.snapshot.userCount, "with(view:) keeps the snapshot; build a new recommender for a new one")
+        var r = self
+        r.view = view
+        return r
     }
 
     /// The model-based source for a logic, or nil when there is no model (or no index for complex).

@@ -451,6 +451,15 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func externalIDs(usersFrom: Int32, postsFrom: Int32) async throws -> (users: [String], posts: [String]) {
+        try await pool.read { db in
+            let c = try self.catalog(db)
+            let users = Int(max(usersFrom, 0)) < c.users.count ? Array(c.users.externalIDs[Int(max(usersFrom, 0))...]) : []
+            let posts = Int(max(postsFrom, 0)) < c.posts.count ? Array(c.posts.externalIDs[Int(max(postsFrom, 0))...]) : []
+            return (users, posts)
+        }
+    }
+
     public func currentVersion() async throws -> Int64 {
         try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(version), 0) FROM changes") ?? 0 }
     }

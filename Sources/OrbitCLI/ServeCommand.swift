@@ -1,0 +1,122 @@
+import ArgumentParser
+import Foundation
+import Logging
+import OrbitServer
+import OrbitStore
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve recommendations and ingest events over HTTP (JSON).",
+        discussion: """
+            Configuration comes from --config FILE (JSON, keys as in `orbit serve --print-config`), then the \
+            environment, then these flags; each overrides the one before.
+
+            Environment: \(ServerConfiguration.environmentVariables.map { "\($0.0) (\($0.1))" }.joined(separator: "; ")).
+
+            Writes (POST /v1/events, /v1/follows, ...) and admin routes need "Authorization: Bearer <write token>". \
+            With no write token configured, one is generated and logged at start. Reads are open unless read \
+            tokens are configured. Every acknowledged write is in the store before the answer and visible to the \
+            next request; the snapshot is rebuilt every --refresh-seconds and the follow model retrained every \
+            --retrain-seconds (or on demand: POST /v1/admin/refresh?retrain=true), then swapped in without \
+            pausing requests. Several replicas can share one PostgreSQL store (--store postgres://...); each \
+            polls the store's change log every --poll-seconds. SIGTERM or SIGINT: stop accepting, finish \
+            in-flight requests, exit. Routes: GET /openapi.json.
+            """)
+
+    @Option(help: "JSON configuration file.") var config: String?
+    @Option(help: "Address to listen on (default 127.0.0.1).") var host: String?
+    @Option(help: "Port (default 8080; 0: any free port, printed at start).") var port: Int?
+    @Option(help: "SQLite path or postgres://user[:password]@host[:port]/database (default orbit-data/orbit.sqlite).") var store: String?
+    @Option(help: "Bearer token for writes and admin routes (repeatable; at least 16 characters).") var writeToken: [String] = []
+    @Option(help: "Bearer token for reads (repeatable; none: reads are open).") var readToken: [String] = []
+    @Option(help: "Follow model file (loaded when present; written on retraining).") var followModel: String?
+    @Option(help: "Click model file (JSON; loaded when present).") var clickModel: String?
+    @Option(help: "Rebuild the snapshot every this many seconds (0: on demand only; default 600).") var refreshSeconds: Double?
+    @Option(help: "Retrain the follow model every this many seconds (0: on demand only; default 0).") var retrainSeconds: Double?
+    @Option(help: "Poll the store for other replicas' writes every this many seconds (0: never; default 1).") var pollSeconds: Double?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
+    @Flag(help: "Print the effective configuration as JSON (tokens hidden) and exit.") var printConfig = false
+
+    func effectiveConfiguration() throws -> ServerConfiguration {
+        var c = try config.map { try ServerConfiguration.load(file: $0) } ?? ServerConfiguration()
+        c = try c.applyingEnvironment(ProcessInfo.processInfo.environment)
+        if let host { c.host = host }
+        if let port { c.port = port }
+        if let store { c.store = store }
+        if !writeToken.isEmpty { c.writeTokens = writeToken }
+        if !readToken.isEmpty { c.readTokens = readToken }
+        if let followModel { c.followModel = followModel }
+        if let clickModel { c.clickModel = clickModel }
+        if let refreshSeconds { c.refreshSeconds = refreshSeconds }
+        if let retrainSeconds { c.retrainSeconds = retrainSeconds }
+        if let pollSeconds { c.pollSeconds = pollSeconds }
+        return try c.validated()
+    }
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var c: ServerConfiguration
+        do { c = try effectiveConfiguration() } catch let e as ConfigurationError { throw ValidationError(e.description) }
+        if printConfig {
+            var shown = c
+            shown.writeTokens = shown.writeTokens.map { _ in "<hidden>" }
+            shown.readTokens = shown.readTokens.map { _ in "<hidden>" }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(shown), as: UTF8.self))
+            return
+        }
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+        let logger = Logger(label: "orbit")
+        if c.writeTokens.isEmpty {
+            let token = (0..<2).map { _ in UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased() }.joined()
+            c.writeTokens = [token]
+            logger.notice("no write token configured; generated one for this run", metadata: ["write_token": "\(token)"])
+        }
+        let opened = try await StoreLocation(c.store).open(logger: logger)
+        defer { Task { await opened.close() } }
+        let service = OrbitService(configuration: c, store: opened.store, logger: logger)
+        let (host, where_) = (c.host, StoreLocation(c.store).redacted)
+        let app = service.application { port in
+            // Tests and scripts read this line to find a port chosen with --port 0.
+            FileHandle.standardOutput.write(Data("orbit listening on \(host):\(port)\n".utf8))
+            logger.notice("listening", metadata: ["address": "\(host):\(port)", "store": "\(where_)"])
+        }
+        try await app.runService()
+        logger.notice("stopped")
+    }
+}
+
+/// Where a store lives, from `--store`: a SQLite path or a PostgreSQL URL.
+struct StoreLocation {
+    let value: String
+    init(_ value: String) { self.value = value }
+
+    var isPostgres: Bool { value.hasPrefix("postgres://") || value.hasPrefix("postgresql://") }
+
+    /// The location without its password, for logs.
+    var redacted: String {
+        guard isPostgres, let at = value.firstIndex(of: "@"), let scheme = value.range(of: "://") else { return value }
+        let credentials = value[scheme.upperBound..<at]
+        guard let colon = credentials.firstIndex(of: ":") else { return value }
+        return String(value[..<colon]) + ":***" + String(value[at...])
+    }
+
+    struct Opened: Sendable {
+        let store: any Store
+        let close: @Sendable () async -> Void
+    }
+
+    func open(logger: Logger) async throws -> Opened {
+        if isPostgres {
+            throw ValidationError("PostgreSQL stores are not available in this build yet")
+        }
+        return Opened(store: try SQLiteStore(path: value), close: {})
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+
+/// Everything `orbit serve` can be told: where to listen, which store, tokens, limits and the
+/// refresh schedule. Read from a JSON file, then `ORBIT_*` environment variables, then flags
+/// (each later source overrides the earlier one).
+public struct ServerConfiguration: Codable, Sendable, Equatable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// A SQLite file path, or a `postgres://user[:password]@host[:port]/database` URL.
+    public var store = "orbit-data/orbit.sqlite"
+    /// Bearer tokens accepted for writes and admin routes. Empty: a random token is made at
+    /// start and logged, so a server is never open for writes by accident.
+    public var writeTokens: [String] = []
+    /// Bearer tokens for reads; empty means reads are open.
+    public var readTokens: [String] = []
+    /// Trained follow model (NeuMF file); used when it exists, written when the server retrains.
+    public var followModel = "orbit-data/follow.model"
+    /// Click model (JSON); used when it exists, written when the server retrains.
+    public var clickModel = "orbit-data/click.json"
+    /// Rebuild the snapshot from the store every this many seconds (0: only on demand).
+    public var refreshSeconds: Double = 600
+    /// Retrain the models every this many seconds (0: only on demand through the admin route).
+    public var retrainSeconds: Double = 0
+    /// Poll the store for other replicas' writes every this many seconds (0: never; one process alone).
+    public var pollSeconds: Double = 1
+    /// Largest request body accepted, in bytes.
+    public var maxBodyBytes = 1 << 20
+    /// Most events in one batch.
+    public var maxBatch = 10_000
+    /// Largest `k` a recommendation request may ask for.
+    public var maxK = 500
+    /// Training of the follow model when the server retrains.
+    public var training = Training()
+
+    /// The follow model's shape and budget when the server retrains it.
+    public struct Training: Codable, Sendable, Equatable {
+        public var factors = 16
+        public var layers = [64, 32, 16]
+        public var epochs = 5
+        public var validationUsers = 5_000
+        public var threads = 0
+        public init() {}
+    }
+
+    public init() {}
+
+    /// Environment variables read by `applyingEnvironment`, with what they set.
+    public static let environmentVariables: [(String, String)] = [
+        ("ORBIT_HOST", "address to listen on"),
+        ("ORBIT_PORT", "port to listen on"),
+        ("ORBIT_STORE", "SQLite path or postgres:// URL"),
+        ("ORBIT_WRITE_TOKENS", "comma-separated bearer tokens for writes and admin routes"),
+        ("ORBIT_READ_TOKENS", "comma-separated bearer tokens for reads (unset: reads are open)"),
+        ("ORBIT_FOLLOW_MODEL", "follow model file"),
+        ("ORBIT_CLICK_MODEL", "click model file"),
+        ("ORBIT_REFRESH_SECONDS", "snapshot rebuild interval (0: on demand)"),
+        ("ORBIT_RETRAIN_SECONDS", "model retraining interval (0: on demand)"),
+        ("ORBIT_POLL_SECONDS", "interval of polling the store for other replicas' writes (0: never)"),
+    ]
+
+    /// Reads a JSON configuration file; keys absent from the file keep their defaults.
+    public static func load(file path: String) throws(ConfigurationError) -> ServerConfiguration {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw .unreadable(path: path, reason: error.localizedDescription)
+        }
+        do {
+            return try JSONDecoder().decode(ServerConfiguration.self, from: data)
+        } catch let e as DecodingError {
+            throw .invalid(path: path, reason: DecodingErrorDescription(e).text)
+        } catch {
+            throw .invalid(path: path, reason: "\(error)")
+        }
+    }
+
+    /// This configuration with the `ORBIT_*` variables of `environment` applied.
+    public func applyingEnvironment(_ environment: [String: String]) throws(ConfigurationError) -> ServerConfiguration {
+        var c = self
+        func number<T: LosslessStringConvertible>(_ key: String, _ apply: (T) -> Void) throws(ConfigurationError) {
+            guard let raw = environment[key] else { return }
+            guard let v = T(raw.trimmingCharacters(in: .whitespaces)) else {
+                throw .invalid(path: key, reason: "\"\(raw)\" is not a number")
+            }
+            apply(v)
+        }
+        func list(_ raw: String) -> [String] {
+            raw.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        if let v = environment["ORBIT_HOST"] { c.host = v }
+        try number("ORBIT_PORT") { c.port = $0 }
+        if let v = environment["ORBIT_STORE"] { c.store = v }
+        if let v = environment["ORBIT_WRITE_TOKENS"] { c.writeTokens = list(v) }
+        if let v = environment["ORBIT_READ_TOKENS"] { c.readTokens = list(v) }
+        if let v = environment["ORBIT_FOLLOW_MODEL"] { c.followModel = v }
+        if let v = environment["ORBIT_CLICK_MODEL"] { c.clickModel = v }
+        try number("ORBIT_REFRESH_SECONDS") { c.refreshSeconds = $0 }
+        try number("ORBIT_RETRAIN_SECONDS") { c.retrainSeconds = $0 }
+        try number("ORBIT_POLL_SECONDS") { c.pollSeconds = $0 }
+        return c
+    }
+
+    /// Refuses values the server cannot run with, saying which and why.
+    public func validated() throws(ConfigurationError) -> ServerConfiguration {
+        func check(_ ok: Bool, _ key: String, _ why: String) throws(ConfigurationError) {
+            if !ok { throw .invalid(path: key, reason: why) }
+        }
+        try check((0...65_535).contains(port), "port", "must be 0…65535 (0: any free port)")
+        try check(!store.isEmpty, "store", "must name a SQLite file or a postgres:// URL")
+        try check(refreshSeconds >= 0 && retrainSeconds >= 0 && pollSeconds >= 0, "refreshSeconds/retrainSeconds/pollSeconds",
+                  "must not be negative")
+        try check((1_024...(256 << 20)).contains(maxBodyBytes), "maxBodyBytes", "must be 1 KiB…256 MiB")
+        try check((1...1_000_000).contains(maxBatch), "maxBatch", "must be 1…1,000,000")
+        try check((1...10_000).contains(maxK), "maxK", "must be 1…10,000")
+        try check((writeTokens + readTokens).allSatisfy { $0.utf8.count >= 16 }, "writeTokens/readTokens",
+                  "each token needs at least 16 characters")
+        try check(training.factors > 0 && !training.layers.isEmpty && training.layers.allSatisfy { $0 > 0 }
+                  && training.layers[0] % 2 == 0 && training.epochs > 0, "training",
+                  "factors and epochs must be positive, layers positive with an even first width")
+        return self
+    }
+}
+
+/// Why a configuration was refused.
+public enum ConfigurationError: Error, CustomStringConvertible, Sendable {
+    case unreadable(path: String, reason: String)
+    case invalid(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path, let reason): "cannot read the configuration file \(path): \(reason)"
+        case .invalid(let path, let reason): "configuration \(path): \(reason)"
+        }
+    }
+}
+
+/// A `DecodingError` said as "where: what", e.g. `events[3].at: expected an integer`.
+struct DecodingErrorDescription {
+    let path: String
+    let what: String
+    var text: String { path.isEmpty ? what : "\(path): \(what)" }
+
+    init(_ e: DecodingError) {
+        func render(_ path: [any CodingKey]) -> String {
+            var s = ""
+            for k in path {
+                if let i = k.intValue { s += "[\(i)]" } else { s += s.isEmpty ? k.stringValue : "." + k.stringValue }
+            }
+            return s
+        }
+        switch e {
+        case .typeMismatch(let type, let c):
+            path = render(c.codingPath)
+            what = "expected \(Self.name(of: type))"
+        case .valueNotFound(let type, let c):
+            path = render(c.codingPath)
+            what = "expected \(Self.name(of: type)), found null"
+        case .keyNotFound(let key, let c):
+            path = render(c.codingPath + [key])
+            what = "is required"
+        case .dataCorrupted(let c):
+            path = render(c.codingPath)
+            // Foundation's messages for broken JSON or out-of-range numbers are readable as they are.
+            let underlying = (c.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
+            what = underlying.map { "\(c.debugDescription) (\($0))" } ?? c.debugDescription
+        @unknown default:
+            path = ""
+            what = "\(e)"
+        }
+    }
+
+    private static func name(of type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type, is Int64.Type, is Int32.Type: "an integer"
+        case is Bool.Type: "true or false"
+        case is Double.Type, is Float.Type: "a number"
+        default: String(describing: type).hasPrefix("Array") ? "an array" : "an object"
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import OrbitCore
+import OrbitStore
+
+/// One event as clients send it, e.g. `{"type": "follow", "follower": "a", "followee": "b", "at": 1700000000}`.
+/// Every field but `type` is optional here; `EventInput.event(at:now:)` says which one is missing.
+struct EventInput: Decodable, Sendable {
+    var type: String?
+    var id: String?
+    var follower: String?
+    var followee: String?
+    var user: String?
+    var blocked: String?
+    var author: String?
+    var post: String?
+    var kind: String?
+    var flags: [String]?
+    var at: Int64?
+
+    /// The event types and the fields each needs, as the API and its OpenAPI document name them.
+    static let types: [(name: String, fields: [String])] = [
+        ("user", ["id"]), ("follow", ["follower", "followee"]), ("unfollow", ["follower", "followee"]),
+        ("block", ["user", "blocked"]), ("unblock", ["user", "blocked"]), ("post", ["id", "author"]),
+        ("interaction", ["user", "post", "kind"]), ("flags", ["user", "flags"]),
+    ]
+
+    /// The store event, or a 400 that names the field (`where` is prefixed with `path`).
+    func event(at path: String, now: Timestamp) throws(APIError) -> Event {
+        func field(_ name: String, _ value: String?) throws(APIError) -> String {
+            guard let value else { throw APIError.invalid("is required for a \(type ?? "") event", at: join(path, name)) }
+            try Validate.id(value, at: join(path, name))
+            return value
+        }
+        let t = at ?? now
+        guard TimestampRange.contains(t) else {
+            throw APIError.invalid("must be Unix seconds between 0 and \(TimestampRange.max)", at: join(path, "at"))
+        }
+        switch type {
+        case "user": return .user(id: try field("id", id), createdAt: t)
+        case "follow", "unfollow":
+            let a = try field("follower", follower), b = try field("followee", followee)
+            guard a != b else { throw APIError.invalid("a user cannot follow themselves", at: join(path, "followee")) }
+            return type == "follow" ? .follow(follower: a, followee: b, at: t) : .unfollow(follower: a, followee: b, at: t)
+        case "block", "unblock":
+            let a = try field("user", user), b = try field("blocked", blocked)
+            guard a != b else { throw APIError.invalid("a user cannot block themselves", at: join(path, "blocked")) }
+            return type == "block" ? .block(user: a, blocked: b, at: t) : .unblock(user: a, blocked: b, at: t)
+        case "post": return .post(id: try field("id", id), author: try field("author", author), at: t)
+        case "interaction":
+            let u = try field("user", user), p = try field("post", post)
+            guard let kind else { throw APIError.invalid("is required for an interaction event", at: join(path, "kind")) }
+            guard let k = Interaction.Kind(name: kind) else {
+                throw APIError.invalid(
+                    "unknown interaction kind \"\(kind.prefix(40))\"; one of \(Interaction.Kind.allCases.map(\.name).joined(separator: ", "))",
+                    at: join(path, "kind"))
+            }
+            return .interaction(user: u, post: p, kind: k, at: t)
+        case "flags":
+            let u = try field("user", user)
+            guard let flags else { throw APIError.invalid("is required for a flags event (an empty list clears them)", at: join(path, "flags")) }
+            var set: UserFlags = []
+            for (i, name) in flags.enumerated() {
+                guard let f = UserFlags.all.first(where: { $0.1 == name })?.0 else {
+                    throw APIError.invalid(
+                        "unknown flag \"\(name.prefix(40))\"; one of \(UserFlags.all.map(\.1).joined(separator: ", "))",
+                        at: join(path, "flags[\(i)]"))
+                }
+                set.insert(f)
+            }
+            return .setFlags(user: u, flags: set, at: t)
+        case nil:
+            throw APIError.invalid("is required", at: join(path, "type"))
+        case let other?:
+            throw APIError.invalid(
+                "unknown event type \"\(other.prefix(40))\"; one of \(Self.types.map(\.name).joined(separator: ", "))",
+                at: join(path, "type"))
+        }
+    }
+
+    private func join(_ path: String, _ name: String) -> String { path.isEmpty ? name : path + "." + name }
+}
+
+/// A batch of events: `{"events": [...], "mode": "atomic" | "per_item"}`.
+struct EventBatch: Decodable, Sendable {
+    var events: [EventInput]
+    /// `atomic` (default): one bad event refuses the whole batch. `per_item`: good events are
+    /// written and each bad one gets its own error.
+    var mode: String?
+}
+
+/// What a write answered: the store version that holds it (every later read sees it).
+struct WriteResult: Codable, Sendable {
+    struct Item: Codable, Sendable {
+        var index: Int
+        var ok: Bool
+        var error: APIError.Body.Detail?
+    }
+    var version: Int64
+    var accepted: Int
+    var rejected: Int
+    var results: [Item]?
+}
+
+/// Checks shared by every route.
+enum Validate {
+    static let maxIDBytes = 256
+
+    /// An id is 1…256 bytes of UTF-8 with no whitespace or control characters.
+    static func id(_ s: String, at location: String) throws(APIError) {
+        guard !s.isEmpty else { throw APIError.invalid("must not be empty", at: location) }
+        guard s.utf8.count <= maxIDBytes else { throw APIError.invalid("is longer than \(maxIDBytes) bytes", at: location) }
+        for scalar in s.unicodeScalars {
+            let p = scalar.properties
+            if p.isWhitespace || p.generalCategory == .control || p.generalCategory == .format
+                || p.generalCategory == .surrogate || p.generalCategory == .unassigned || p.generalCategory == .lineSeparator
+                || p.generalCategory == .paragraphSeparator {
+                throw APIError.invalid(
+                    "contains a whitespace, control or unassigned character (U+\(String(scalar.value, radix: 16, uppercase: true)))",
+                    at: location)
+            }
+        }
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import OrbitCore
+import OrbitRecommend
+
+/// A recommended user as the API answers it.
+struct UserItem: Encodable {
+    var user: String
+    var source: String
+    var reason: String
+    var score: Float?
+
+    init(_ r: UserRecommendation, state s: LiveState, explain: Bool) {
+        user = s.userID(r.user)
+        source = r.source.rawValue
+        reason = r.reason(name: s.userID)
+        score = explain ? r.score : nil
+    }
+}
+
+struct FollowRecommendations: Encodable {
+    var user: String
+    var coldStart: Bool
+    var items: [UserItem]
+    /// With `explain`: candidates each filter removed, and slots per source.
+    var filtered: [String: Int]?
+    var sources: [String: Int]?
+    var version: Int64
+
+    init(id: String, answer: FollowAnswer, state s: LiveState, explain: Bool) {
+        user = id
+        coldStart = answer.coldStart
+        items = answer.items.map { UserItem($0, state: s, explain: explain) }
+        version = s.overlay.version
+        if explain {
+            filtered = Dictionary(uniqueKeysWithValues: answer.filtered.counts.map { ($0.key.rawValue, $0.value) })
+            sources = Dictionary(uniqueKeysWithValues: answer.sources.map { ($0.key.rawValue, $0.value) })
+        }
+    }
+}
+
+struct PostItem: Encodable {
+    var post: String
+    var author: String
+    var source: String
+    var reason: String
+    var score: Float?
+
+    init(_ p: PostRecommendation, state s: LiveState, explain: Bool) {
+        post = s.postID(p.post)
+        author = s.userID(p.author)
+        source = p.source.rawValue
+        reason = p.reason(name: s.userID)
+        score = explain ? p.score : nil
+    }
+}
+
+struct PostRecommendations: Encodable {
+    var user: String
+    var items: [PostItem]
+}
+
+struct FeedEntry: Encodable {
+    /// "post" or "user".
+    var type: String
+    var post: PostItem?
+    var user: UserItem?
+}
+
+struct Feed: Encodable {
+    var user: String
+    var items: [FeedEntry]
+}
+
+struct Leaderboard: Encodable {
+    struct Followed: Encodable { var user: String; var followers: Int }
+    struct Recent: Encodable { var user: String; var newFollowers: Int }
+    struct HotAuthor: Encodable { var user: String; var hotPosts: Int; var score: Float }
+    struct HotPost: Encodable { var post: String; var author: String; var score: Float }
+
+    var mostFollowed: [Followed]
+    var recentlyFollowed: [Recent]
+    var recentDays: Int
+    var hotAuthors: [HotAuthor]
+    var hotPosts: [HotPost]
+
+    init(_ l: Leaderboards, k: Int, state s: LiveState) {
+        mostFollowed = l.mostFollowed.prefix(k).map { Followed(user: s.userID($0.user), followers: $0.followers) }
+        recentlyFollowed = l.recentlyFollowed.prefix(k).map { Recent(user: s.userID($0.user), newFollowers: $0.newFollowers) }
+        recentDays = l.recentDays
+        hotAuthors = l.hotAuthors.prefix(k).map { HotAuthor(user: s.userID($0.user), hotPosts: $0.hotPosts, score: $0.score) }
+        hotPosts = l.hot.posts.prefix(k).map {
+            HotPost(post: s.postID($0.post), author: s.userID(s.engine.snapshot.postAuthor[Int($0.post)]), score: $0.score)
+        }
+    }
+}
+
+struct UserSummary: Encodable {
+    struct Engaged: Encodable {
+        var author: String
+        var interactions: Int
+        var signals: [String]
+        var lastAt: Int64
+    }
+    var id: String
+    var followees: Int
+    /// Followers as of the snapshot (the overlay is indexed by follower only).
+    var followersAtSnapshot: Int
+    var flags: [String]
+    var newSinceSnapshot: Bool
+    var knownToFollowModel: Bool
+    var coldStart: Bool
+    var engagedAuthors: [Engaged]
+
+    init(id: String, user u: UserIndex, state s: LiveState) {
+        let view = s.view
+        self.id = id
+        followees = view.followeeCount(of: u)
+        followersAtSnapshot = Int(u) < s.engine.snapshot.userCount ? s.engine.snapshot.followers.degree(u) : 0
+        let f = view.flags(of: u)
+        flags = UserFlags.all.filter { f.contains($0.0) }.map(\.1)
+        newSinceSnapshot = Int(u) >= s.engine.snapshot.userCount
+        knownToFollowModel = s.engine.follow.scorer?.canScore(user: u) ?? false
+        coldStart = !view.hasBehaviour(u)
+        let names: [(EngagementSignals, String)] = [
+            (.authorClicked, "author_click"), (.commented, "comment"), (.reposted, "repost"), (.liked, "like"), (.viewed, "view"),
+        ]
+        engagedAuthors = view.engagements(of: u)
+            .sorted { ($0.signals.priorityKey, $0.count, $0.lastTime) > ($1.signals.priorityKey, $1.count, $1.lastTime) }
+            .prefix(20)
+            .map { e in
+                Engaged(author: s.userID(e.author), interactions: Int(e.count),
+                        signals: names.filter { e.signals.contains($0.0) }.map(\.1), lastAt: e.lastTime)
+            }
+    }
+}
+
+struct ModelStatusReport: Encodable {
+    struct SnapshotInfo: Encodable {
+        var version: Int64
+        var users: Int
+        var follows: Int
+        var posts: Int
+        var builtAt: Date
+        var ageSeconds: Double
+        /// The time recommendations are made at (the latest event in the snapshot).
+        var now: Int64
+    }
+    struct OverlayInfo: Encodable {
+        var version: Int64
+        var changes: Int
+        var users: Int
+        var posts: Int
+        var needsRebuild: Bool
+    }
+    var snapshot: SnapshotInfo
+    var overlay: OverlayInfo
+    var followModel: ModelStatus?
+    var clickModel: ModelStatus?
+    var refreshing: Bool
+    var lastRefresh: RefreshReport?
+
+    init(state s: LiveState, refreshing: Bool, lastRefresh: RefreshReport?) {
+        let e = s.engine
+        snapshot = SnapshotInfo(
+            version: e.snapshot.version, users: e.snapshot.userCount, follows: e.snapshot.followees.edgeCount,
+            posts: e.snapshot.postCount, builtAt: e.builtAt, ageSeconds: Date().timeIntervalSince(e.builtAt), now: e.now)
+        overlay = OverlayInfo(version: s.overlay.version, changes: s.overlay.changeCount, users: s.overlay.userCount,
+                              posts: s.overlay.postCount, needsRebuild: s.needsRebuild)
+        followModel = e.models.followStatus
+        clickModel = e.models.clickStatus
+        self.refreshing = refreshing
+        self.lastRefresh = lastRefresh
+    }
+}

@@ -1,0 +1,403 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import OrbitCore
+import OrbitRecommend
+import OrbitStore
+
+/// One route of the API: what the router serves and what the OpenAPI document says of it.
+struct RouteSpec: Sendable {
+    struct Parameter: Sendable {
+        var name: String
+        /// "path" or "query".
+        var location: String
+        /// "string", "integer" or "boolean".
+        var type: String
+        var description: String
+        var required = false
+        var minimum: Int? = nil
+        var maximum: Int? = nil
+        var values: [String]? = nil
+    }
+
+    var method: HTTPRequest.Method
+    /// Hummingbird form (`/v1/users/:id`); the OpenAPI document writes `{id}`.
+    var path: String
+    var access: Access
+    var summary: String
+    var parameters: [Parameter] = []
+    /// Component schema of the JSON body, if the route takes one.
+    var body: String? = nil
+    /// Component schema of the success response ("text" for plain text).
+    var response: String
+    var successStatus = 200
+}
+
+typealias Handler = @Sendable (Request, BasicRequestContext) async throws -> Response
+
+/// The HTTP API over one `OrbitService`: its routes, each with auth, metrics and JSON errors.
+struct API: Sendable {
+    let service: OrbitService
+    private var configuration: ServerConfiguration { service.configuration }
+
+    static let userID = RouteSpec.Parameter(name: "id", location: "path", type: "string", description: "External id of the user", required: true)
+    static func kParameter(max: Int, default d: Int) -> RouteSpec.Parameter {
+        RouteSpec.Parameter(name: "k", location: "query", type: "integer", description: "Number of items (default \(d))", minimum: 1, maximum: max)
+    }
+    static let explain = RouteSpec.Parameter(
+        name: "explain", location: "query", type: "boolean", description: "Add scores, filter counts and per-source counts")
+
+    /// Every route, in the order the OpenAPI document lists them.
+    func routes() -> [(RouteSpec, Handler)] {
+        let maxK = configuration.maxK
+        var r: [(RouteSpec, Handler)] = [
+            (RouteSpec(method: .get, path: "/health", access: .open, summary: "Liveness: the process answers", response: "Health"), health),
+            (RouteSpec(method: .get, path: "/ready", access: .open, summary: "Readiness: the snapshot and the models are loaded (503 until then)",
+                       response: "Ready"), ready),
+            (RouteSpec(method: .get, path: "/metrics", access: .open, summary: "Prometheus metrics", response: "text"), metrics),
+            (RouteSpec(method: .get, path: "/openapi.json", access: .open, summary: "This document", response: "OpenAPI"), openAPI),
+            (RouteSpec(method: .post, path: "/v1/events", access: .write,
+                       summary: "Write a batch of events in one transaction (mode atomic), or the good ones with per-item results (mode per_item)",
+                       body: "EventBatch", response: "WriteResult"), batch),
+        ]
+        let single: [(String, String, String)] = [
+            ("/v1/users", "user", "Create a user (idempotent)"),
+            ("/v1/follows", "follow", "Record a follow"),
+            ("/v1/unfollows", "unfollow", "Record an unfollow"),
+            ("/v1/blocks", "block", "Record a block"),
+            ("/v1/unblocks", "unblock", "Remove a block"),
+            ("/v1/posts", "post", "Create a post"),
+            ("/v1/interactions", "interaction", "Record an interaction with a post (view, click, like, repost, comment, author_click)"),
+        ]
+        for (path, type, summary) in single {
+            r.append((RouteSpec(method: .post, path: path, access: .write, summary: summary, body: "Event", response: "WriteResult"),
+                      { request, context in try await self.singleEvent(type, request, context) }))
+        }
+        r += [
+            (RouteSpec(method: .put, path: "/v1/users/:id/flags", access: .write,
+                       summary: "Set a user's flags (inactive, blacklisted, reported); an empty list clears them",
+                       parameters: [Self.userID], body: "Flags", response: "WriteResult"), flags),
+            (RouteSpec(method: .get, path: "/v1/users/:id", access: .read, summary: "A user's summary",
+                       parameters: [Self.userID], response: "UserSummary"), userSummary),
+            (RouteSpec(method: .get, path: "/v1/users/:id/follow-recommendations", access: .read, summary: "Who to follow",
+                       parameters: [Self.userID, Self.kParameter(max: maxK, default: 20), Self.explain,
+                                    .init(name: "logic", location: "query", type: "string", description: "Model logic (default: configured)",
+                                          values: ModelLogic.allCases.map(\.rawValue))],
+                       response: "FollowRecommendations"), followRecommendations),
+            (RouteSpec(method: .get, path: "/v1/users/:id/posts", access: .read, summary: "Posts to read",
+                       parameters: [Self.userID, Self.kParameter(max: maxK, default: 20), Self.explain], response: "PostRecommendations"),
+             postRecommendations),
+            (RouteSpec(method: .get, path: "/v1/users/:id/feed", access: .read,
+                       summary: "The mixed feed: posts, then users to follow filling the slots",
+                       parameters: [Self.userID, Self.kParameter(max: maxK, default: 20), Self.explain,
+                                    .init(name: "posts", location: "query", type: "integer", description: "Posts at most (default k/2)",
+                                          minimum: 0, maximum: maxK)],
+                       response: "Feed"), feed),
+            (RouteSpec(method: .get, path: "/v1/leaderboards", access: .read, summary: "Most followed, recently followed, hot authors, hot posts",
+                       parameters: [Self.kParameter(max: maxK, default: 20)], response: "Leaderboards"), leaderboards),
+            (RouteSpec(method: .get, path: "/v1/model", access: .read, summary: "Snapshot and model status (version, trained at, metrics)",
+                       response: "ModelStatusReport"), modelStatus),
+            (RouteSpec(method: .post, path: "/v1/admin/refresh", access: .write,
+                       summary: "Rebuild the snapshot now (and retrain with retrain=true); swaps atomically",
+                       parameters: [.init(name: "retrain", location: "query", type: "boolean", description: "Also retrain the follow model"),
+                                    .init(name: "wait", location: "query", type: "boolean", description: "Answer when done (default: 202 at once)")],
+                       response: "RefreshReport"), refresh),
+        ]
+        return r
+    }
+
+    // MARK: operations
+
+    func health(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        try JSONResponse.make(["status": "ok"])
+    }
+
+    func ready(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        guard let s = service.state.current else {
+            throw APIError(.serviceUnavailable, "not_ready", "the snapshot is still loading")
+        }
+        struct Ready: Encodable { var ready: Bool; var version: Int64; var users: Int }
+        return try JSONResponse.make(Ready(ready: true, version: s.overlay.version, users: s.overlay.userCount))
+    }
+
+    func metrics(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        await service.updateGauges()
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: service.metrics.exposition())))
+    }
+
+    func openAPI(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.json(routes().map(\.0)))))
+    }
+
+    // MARK: writes
+
+    func batch(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let b = try await decodeBody(EventBatch.self, request)
+        guard !b.events.isEmpty else { throw APIError.invalid("must hold at least one event", at: "events") }
+        guard b.events.count <= configuration.maxBatch else {
+            throw APIError(.contentTooLarge, "batch_too_large", "\(b.events.count) events; at most \(configuration.maxBatch) per batch",
+                           at: "events")
+        }
+        let now = Timestamp(Date().timeIntervalSince1970)
+        switch b.mode ?? "atomic" {
+        case "atomic":
+            var events: [Event] = []
+            events.reserveCapacity(b.events.count)
+            for (i, e) in b.events.enumerated() { events.append(try e.event(at: "events[\(i)]", now: now)) }
+            return try JSONResponse.make(try await write(events, paths: (0..<events.count).map { "events[\($0)]" }))
+        case "per_item":
+            return try JSONResponse.make(try await writePerItem(b.events, now: now))
+        case let other:
+            throw APIError.invalid("unknown mode \"\(other.prefix(40))\"; atomic or per_item", at: "mode")
+        }
+    }
+
+    func singleEvent(_ type: String, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        var e = try await decodeBody(EventInput.self, request)
+        if let t = e.type, t != type {
+            throw APIError.invalid("this route records \(type) events; send \"\(t)\" events to /v1/events", at: "type")
+        }
+        e.type = type
+        let event = try e.event(at: "", now: Timestamp(Date().timeIntervalSince1970))
+        return try JSONResponse.make(try await write([event], paths: [""]))
+    }
+
+    func flags(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let id = try pathID(context)
+        var e = try await decodeBody(EventInput.self, request)
+        e.type = "flags"
+        e.user = id
+        let event = try e.event(at: "", now: Timestamp(Date().timeIntervalSince1970))
+        return try JSONResponse.make(try await write([event], paths: [""]))
+    }
+
+    /// Appends atomically, then waits until the serving state holds the write: the next request sees it.
+    private func write(_ events: [Event], paths: [String]) async throws -> WriteResult {
+        let version: Int64
+        do {
+            version = try await service.store.append(events)
+        } catch let e as StoreError {
+            throw Self.apiError(e, events: events, paths: paths)
+        }
+        try await service.sync.catchUp(to: version)
+        service.metrics.eventsWritten(events.count)
+        return WriteResult(version: version, accepted: events.count, rejected: 0, results: nil)
+    }
+
+    private func writePerItem(_ inputs: [EventInput], now: Timestamp) async throws -> WriteResult {
+        var items: [WriteResult.Item] = []
+        var good: [(Int, Event)] = []
+        for (i, input) in inputs.enumerated() {
+            do {
+                good.append((i, try input.event(at: "events[\(i)]", now: now)))
+            } catch {
+                items.append(.init(index: i, ok: false, error: Self.detail(error)))
+            }
+        }
+        // The store refuses a whole append on an unknown post; drop the events that name it and retry.
+        var version = try await service.store.currentVersion()
+        while !good.isEmpty {
+            do {
+                version = try await service.store.append(good.map(\.1))
+                break
+            } catch StoreError.unknownPost(let post) {
+                let bad = good.filter { if case .interaction(_, post, _, _) = $0.1 { true } else { false } }
+                guard !bad.isEmpty else { throw APIError(.internalServerError, "internal", "the store refused post \(post) that no event names") }
+                for (i, _) in bad {
+                    items.append(.init(index: i, ok: false, error: Self.detail(Self.unknownPost(post, at: "events[\(i)].post"))))
+                }
+                good.removeAll { g in bad.contains { $0.0 == g.0 } }
+            } catch let e as StoreError {
+                throw Self.apiError(e, events: good.map(\.1), paths: good.map { "events[\($0.0)]" })
+            }
+        }
+        try await service.sync.catchUp(to: version)
+        service.metrics.eventsWritten(good.count)
+        items += good.map { .init(index: $0.0, ok: true, error: nil) }
+        items.sort { $0.index < $1.index }
+        return WriteResult(version: version, accepted: good.count, rejected: inputs.count - good.count, results: items)
+    }
+
+    static func unknownPost(_ id: String, at location: String) -> APIError {
+        APIError(.unprocessableContent, "unknown_post", "no post \"\(id.prefix(80))\": create the post before recording interactions with it",
+                 at: location)
+    }
+
+    static func apiError(_ e: StoreError, events: [Event], paths: [String]) -> APIError {
+        switch e {
+        case .unknownPost(let post):
+            let i = events.firstIndex { if case .interaction(_, post, _, _) = $0 { true } else { false } }
+            return unknownPost(post, at: i.map { paths[$0].isEmpty ? "post" : paths[$0] + ".post" } ?? "post")
+        case .unknownUser(let id): return APIError(.unprocessableContent, "unknown_user", "no user \"\(id.prefix(80))\"")
+        case .emptyID(let what): return APIError.invalid("empty id for \(what)")
+        case .timestampOutOfRange: return APIError.invalid(e.description, at: "at")
+        case .schemaTooNew, .database:
+            return APIError(.serviceUnavailable, "store_unavailable", "the store refused the write: \(e); retry later")
+        }
+    }
+
+    static func detail(_ error: any Error) -> APIError.Body.Detail {
+        let e = error as? APIError ?? APIError(.internalServerError, "internal", "\(error)")
+        return .init(status: e.status.code, code: e.code, message: e.message, where: e.location)
+    }
+
+    // MARK: reads
+
+    private func live() throws(APIError) -> LiveState {
+        guard let s = service.state.current else { throw APIError(.serviceUnavailable, "not_ready", "the snapshot is still loading; retry shortly") }
+        return s
+    }
+
+    private func pathID(_ context: BasicRequestContext) throws(APIError) -> String {
+        guard let raw = context.parameters.get("id") else { throw APIError.invalid("is required", at: "id") }
+        let id = raw.removingPercentEncoding ?? raw
+        try Validate.id(id, at: "id")
+        return id
+    }
+
+    private func user(_ context: BasicRequestContext, in s: LiveState) throws(APIError) -> (String, UserIndex) {
+        let id = try pathID(context)
+        guard let u = s.user(id) else { throw APIError.notFound("user", id, at: "id") }
+        return (id, u)
+    }
+
+    func followRecommendations(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let s = try live()
+        let (id, u) = try user(context, in: s)
+        let q = Query(request)
+        let k = try q.int("k", default: 20, in: 1...configuration.maxK)
+        let explain = try q.bool("explain")
+        var logic: ModelLogic?
+        if let raw = q["logic"] {
+            guard let l = ModelLogic(rawValue: raw) else {
+                throw APIError.invalid("one of \(ModelLogic.allCases.map(\.rawValue).joined(separator: ", "))", at: "logic")
+            }
+            logic = l
+        }
+        let answer = s.engine.follow.with(view: s.view).recommend(user: u, k: k, logic: logic)
+        record(answer)
+        return try JSONResponse.make(FollowRecommendations(id: id, answer: answer, state: s, explain: explain))
+    }
+
+    func postRecommendations(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let s = try live()
+        let (id, u) = try user(context, in: s)
+        let q = Query(request)
+        let k = try q.int("k", default: 20, in: 1...configuration.maxK)
+        let explain = try q.bool("explain")
+        let items = s.engine.posts(view: s.view).recommend(user: u, k: k)
+        return try JSONResponse.make(PostRecommendations(user: id, items: items.map { PostItem($0, state: s, explain: explain) }))
+    }
+
+    func feed(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let s = try live()
+        let (id, u) = try user(context, in: s)
+        let q = Query(request)
+        let k = try q.int("k", default: 20, in: 1...configuration.maxK)
+        let posts = try q.int("posts", default: k / 2, in: 0...configuration.maxK)
+        let explain = try q.bool("explain")
+        let view = s.view
+        let follow = s.engine.follow.with(view: view)
+        let items = mixedFeed(user: u, k: k, posts: posts, postRecommender: s.engine.posts(view: view), followRecommender: follow)
+        let out = items.map { item -> FeedEntry in
+            switch item {
+            case .post(let p): FeedEntry(type: "post", post: PostItem(p, state: s, explain: explain), user: nil)
+            case .user(let r): FeedEntry(type: "user", post: nil, user: UserItem(r, state: s, explain: explain))
+            }
+        }
+        for case .user(let r) in items { service.metrics.recommended(source: r.source.rawValue, count: 1) }
+        return try JSONResponse.make(Feed(user: id, items: out))
+    }
+
+    func leaderboards(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let s = try live()
+        let k = try Query(request).int("k", default: 20, in: 1...configuration.maxK)
+        return try JSONResponse.make(Leaderboard(s.engine.follow.leaderboards, k: k, state: s))
+    }
+
+    func userSummary(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let s = try live()
+        let (id, u) = try user(context, in: s)
+        return try JSONResponse.make(UserSummary(id: id, user: u, state: s))
+    }
+
+    func modelStatus(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let s = try live()
+        return try JSONResponse.make(ModelStatusReport(
+            state: s, refreshing: await service.refresher.running, lastRefresh: await service.refresher.lastReport))
+    }
+
+    func refresh(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let q = Query(request)
+        let retrain = try q.bool("retrain"), wait = try q.bool("wait")
+        let refresher = service.refresher
+        if wait {
+            do {
+                return try JSONResponse.make(try await refresher.refresh(retrain: retrain))
+            } catch {
+                throw APIError(.internalServerError, "refresh_failed", "\(error); the previous engine keeps serving")
+            }
+        }
+        let logger = service.logger
+        Task {
+            do { try await refresher.refresh(retrain: retrain) } catch { logger.error("refresh failed", metadata: ["error": "\(error)"]) }
+        }
+        return try JSONResponse.make(["started": true], status: .accepted)
+    }
+
+    private func record(_ answer: FollowAnswer) {
+        for (source, n) in answer.sources { service.metrics.recommended(source: source.rawValue, count: n) }
+        for (reason, n) in answer.filtered.counts where n > 0 { service.metrics.filtered(reason: reason.rawValue, count: n) }
+    }
+
+    // MARK: bodies
+
+    private func decodeBody<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
+        if let ct = request.headers[.contentType], !ct.lowercased().hasPrefix("application/json") {
+            throw APIError(.unsupportedMediaType, "unsupported_media_type", "send JSON with Content-Type: application/json", at: "Content-Type")
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: configuration.maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, "body_too_large", "the body is larger than \(configuration.maxBodyBytes) bytes", at: "body")
+        }
+        guard buffer.readableBytes > 0 else { throw APIError.invalid("is empty; send a JSON object", at: "body") }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch let e as DecodingError {
+            let d = DecodingErrorDescription(e)
+            throw APIError.invalid(d.what, at: d.path.isEmpty ? "body" : d.path)
+        }
+    }
+}
+
+/// Query parameters with checks that name the parameter.
+struct Query {
+    let request: Request
+
+    init(_ request: Request) { self.request = request }
+
+    subscript(_ name: String) -> String? { request.uri.queryParameters.get(name) }
+
+    func int(_ name: String, default d: Int, in range: ClosedRange<Int>) throws(APIError) -> Int {
+        guard let raw = self[name] else { return d }
+        guard let v = Int(raw), range.contains(v) else {
+            throw APIError.invalid("must be an integer in \(range.lowerBound)…\(range.upperBound), found \"\(raw.prefix(40))\"", at: name)
+        }
+        return v
+    }
+
+    func bool(_ name: String) throws(APIError) -> Bool {
+        guard let raw = self[name] else { return false }
+        switch raw.lowercased() {
+        case "", "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: throw APIError.invalid("must be true or false, found \"\(raw.prefix(40))\"", at: name)
+        }
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import Hummingbird
+import Logging
+import OrbitCore
+import OrbitStore
+import ServiceLifecycle
+
+/// The recommendation service: a store, the serving state derived from it, the background work
+/// that keeps that state fresh, and the HTTP API over it (`orbit serve`).
+public final class OrbitService: Sendable {
+    public let configuration: ServerConfiguration
+    public let store: any Store
+    public let logger: Logger
+    let state = StateBox()
+    let sync: Synchronizer
+    let refresher: Refresher
+    let metrics = ServerMetrics()
+    let auth: TokenAuth
+
+    /// `configuration.writeTokens` must not be empty (`orbit serve` makes one when none is given).
+    public init(configuration: ServerConfiguration, store: any Store, logger: Logger) {
+        precondition(!configuration.writeTokens.isEmpty, "a service needs at least one write token")
+        self.configuration = configuration
+        self.store = store
+        self.logger = logger
+        sync = Synchronizer(store: store, state: state, logger: logger)
+        refresher = Refresher(store: store, sync: sync, state: state, configuration: configuration, logger: logger)
+        auth = TokenAuth(writeTokens: configuration.writeTokens, readTokens: configuration.readTokens)
+    }
+
+    /// True once a snapshot is being served.
+    public var isReady: Bool { state.current != nil }
+
+    /// Loads the first snapshot and the model files; the service answers reads after this.
+    public func loadInitialState() async throws {
+        try await refresher.refresh(retrain: false)
+    }
+
+    /// Rebuilds the snapshot now, retraining when asked, and swaps it in.
+    @discardableResult
+    public func refresh(retrain: Bool) async throws -> RefreshReport {
+        try await refresher.refresh(retrain: retrain)
+    }
+
+    /// Applies the store's changes made by other processes (what the poller does on its schedule).
+    public func catchUp() async throws { try await sync.catchUp() }
+
+    /// The router with every route of `API`, JSON errors for anything unmatched, and request logs.
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: JSONErrorMiddleware(logger: logger))
+        router.add(middleware: LogRequestsMiddleware(.debug))
+        let api = API(service: self)
+        for (spec, handler) in api.routes() {
+            router.on(RouterPath(spec.path), method: spec.method) { [self] request, context in
+                let start = ContinuousClock.now
+                var status = 500
+                defer { metrics.request(route: spec.path, method: spec.method.rawValue, status: status, duration: ContinuousClock.now - start) }
+                do {
+                    try auth.check(spec.access, authorization: request.headers[.authorization])
+                    let response = try await handler(request, context)
+                    status = response.status.code
+                    return response
+                } catch let e as APIError {
+                    status = e.status.code
+                    throw e
+                }
+            }
+        }
+        return router
+    }
+
+    /// The HTTP application with the background refresher as one of its services; `runService()`
+    /// runs both until SIGTERM or SIGINT, then drains in-flight requests and returns.
+    public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        Application(
+            router: router(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "orbit"),
+            services: [BackgroundWork(service: self)],
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+
+    /// Sets the gauges that are read off the state at scrape time.
+    func updateGauges() async {
+        guard let s = state.current else { return }
+        let now = Date()
+        metrics.gauge("snapshot_age", "seconds", "Seconds since the served snapshot was built", now.timeIntervalSince(s.engine.builtAt))
+        metrics.gauge("snapshot_version", "", "Store version of the served snapshot", Double(s.engine.snapshot.version))
+        metrics.gauge("overlay_changes", "", "Changes applied on top of the snapshot", Double(s.overlay.changeCount))
+        if let m = s.engine.models.followStatus {
+            metrics.gauge("model_age", "seconds", "Seconds since the model was trained", labels: [("model", "follow")], now.timeIntervalSince(m.trainedAt))
+        }
+        if let m = s.engine.models.clickStatus {
+            metrics.gauge("model_age", "seconds", "Seconds since the model was trained", labels: [("model", "click")], now.timeIntervalSince(m.trainedAt))
+        }
+        let last = await sync.lastCatchUp
+        metrics.gauge("ingest_lag", "seconds", "Seconds since the overlay last caught up with the store", now.timeIntervalSince(last))
+        if let v = try? await store.currentVersion() {
+            metrics.gauge("ingest_lag", "versions", "Store changes not yet applied to the overlay", Double(max(0, v - s.overlay.version)))
+        }
+    }
+}
+
+/// Turns every error into the JSON error body (unmatched routes, Hummingbird's own errors,
+/// anything unexpected), so clients always get `{"error": ...}`.
+struct JSONErrorMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let e as APIError {
+            throw e
+        } catch let e as any HTTPResponseError {
+            let code = e.status == .notFound ? "not_found" : "http_\(e.status.code)"
+            let message = e.status == .notFound ? "no route \(request.method.rawValue) \(request.uri.path.prefix(200))" : e.status.reasonPhrase
+            throw APIError(e.status, code, message)
+        } catch {
+            logger.error("unexpected error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            throw APIError(.internalServerError, "internal", "an unexpected error; see the server log")
+        }
+    }
+}
+
+/// Request logs at a chosen level (debug by default: a busy server answers thousands a second).
+struct LogRequestsMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let level: Logger.Level
+    init(_ level: Logger.Level) { self.level = level }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        context.logger.log(level: level, "request", metadata: ["method": "\(request.method.rawValue)", "path": "\(request.uri.path)"])
+        return try await next(request, context)
+    }
+}
+
+/// The background work of a service: the first load, polling the store for other replicas' writes,
+/// and rebuilding and retraining on schedule. Ends on graceful shutdown.
+struct BackgroundWork: Service {
+    let service: OrbitService
+
+    func run() async throws {
+        let c = service.configuration
+        let log = service.logger
+        try? await cancelWhenGracefulShutdown {
+            while !service.isReady {
+                do {
+                    try await service.loadInitialState()
+                } catch {
+                    log.error("initial load failed; retrying in 5 s", metadata: ["error": "\(error)"])
+                    try await Task.sleep(for: .seconds(5))
+                }
+            }
+            var lastRefresh = ContinuousClock.now, lastRetrain = ContinuousClock.now, lastPoll = ContinuousClock.now
+            let tick = Duration.milliseconds(Int64(max(50, min(1_000, (c.pollSeconds > 0 ? c.pollSeconds : 1) * 1_000))))
+            while true {
+                try await Task.sleep(for: tick)
+                let now = ContinuousClock.now
+                if c.pollSeconds > 0, now - lastPoll >= .milliseconds(Int64(c.pollSeconds * 1_000)) {
+                    lastPoll = now
+                    do { try await service.sync.catchUp() } catch { log.warning("polling the store failed", metadata: ["error": "\(error)"]) }
+                }
+                let retrainDue = c.retrainSeconds > 0 && now - lastRetrain >= .milliseconds(Int64(c.retrainSeconds * 1_000))
+                let refreshDue = c.refreshSeconds > 0 && now - lastRefresh >= .milliseconds(Int64(c.refreshSeconds * 1_000))
+                if retrainDue || refreshDue || service.state.current?.needsRebuild == true {
+                    lastRefresh = now
+                    if retrainDue { lastRetrain = now }
+                    do { try await service.refresher.refresh(retrain: retrainDue) } catch {
+                        log.error("scheduled refresh failed; the previous engine keeps serving", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import OrbitCore
+import OrbitServer
+import OrbitStore
+import OrbitSynth
+import Testing
+
+/// A service over a small generated network in a fresh SQLite store, and helpers to talk HTTP to it.
+struct ServerFixture: Sendable {
+    static let writeToken = "test-write-token-0123456789"
+    static let readToken = "test-read-token-0123456789"
+
+    let dir: String
+    let store: SQLiteStore
+    let service: OrbitService
+    let network: SyntheticNetwork
+
+    static func make(
+        users: Int = 300, seed: UInt64 = 11, configure: (inout ServerConfiguration) -> Void = { _ in }
+    ) async throws -> ServerFixture {
+        let dir = NSTemporaryDirectory() + "orbit-server-test-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var cfg = SynthConfig()
+        cfg.users = users
+        cfg.seed = seed
+        let net = Generator(config: cfg).generate()
+        let paths = try net.writeCSV(to: dir + "/gen")
+        let store = try SQLiteStore(path: dir + "/s.sqlite")
+        _ = try await store.importFiles(
+            paths.map { ImportSource(path: $0, format: ImportFormat.detect(path: $0)!) }, options: ImportOptions(), progress: nil)
+        var c = ServerConfiguration()
+        c.port = 0
+        c.store = dir + "/s.sqlite"
+        c.writeTokens = [writeToken]
+        c.followModel = dir + "/follow.model"
+        c.clickModel = dir + "/click.json"
+        c.refreshSeconds = 0
+        c.pollSeconds = 0
+        c.training.factors = 4
+        c.training.layers = [8, 4]
+        c.training.epochs = 2
+        c.training.validationUsers = 50
+        c.training.threads = 1
+        configure(&c)
+        var logger = Logger(label: "orbit-test")
+        logger.logLevel = .warning
+        let service = OrbitService(configuration: c, store: store, logger: logger)
+        try await service.loadInitialState()
+        return ServerFixture(dir: dir, store: store, service: service, network: net)
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: dir) }
+
+    /// Starts the real server on a free loopback port and runs `body` against it.
+    func withServer<T: Sendable>(_ body: @Sendable (HTTPTestClient) async throws -> T) async throws -> T {
+        try await service.application().test(.live) { client in try await body(HTTPTestClient(raw: client)) }
+    }
+
+    /// What the store holds: equal before and after means nothing was written.
+    func fingerprint() async throws -> StoreCounts { try await store.counts() }
+}
+
+/// A response: status and the JSON body parsed (nil when not JSON).
+struct HTTPResult: @unchecked Sendable {
+    let status: Int
+    let text: String
+    let json: Any?
+
+    var object: [String: Any] { json as? [String: Any] ?? [:] }
+    var error: [String: Any] { object["error"] as? [String: Any] ?? [:] }
+    var errorWhere: String? { error["where"] as? String }
+    var items: [[String: Any]] { object["items"] as? [[String: Any]] ?? [] }
+}
+
+/// Thin wrapper over Hummingbird's live test client.
+struct HTTPTestClient: Sendable {
+    let raw: any TestClientProtocol
+
+    var port: Int { raw.port ?? 0 }
+
+    func request(
+        _ method: HTTPRequest.Method, _ uri: String, body: String? = nil, token: String? = nil,
+        contentType: String? = "application/json", headers extra: HTTPFields = [:]
+    ) async throws -> HTTPResult {
+        var headers = extra
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        if body != nil, let contentType { headers[.contentType] = contentType }
+        let r = try await raw.executeRequest(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
+        let text = String(buffer: r.body)
+        return HTTPResult(status: Int(r.status.code), text: text, json: try? JSONSerialization.jsonObject(with: Data(text.utf8)))
+    }
+
+    func get(_ uri: String, token: String? = nil) async throws -> HTTPResult { try await request(.get, uri, token: token) }
+
+    func post(_ uri: String, _ body: String, token: String? = ServerFixture.writeToken) async throws -> HTTPResult {
+        try await request(.post, uri, body: body, token: token)
+    }
+}
+
+/// Users a recommendation answer lists.
+func users(_ r: HTTPResult) -> [String] { r.items.compactMap { $0["user"] as? String } }

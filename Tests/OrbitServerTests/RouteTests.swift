@@ -288,7 +288,8 @@ private func activeUser(_ f: ServerFixture) -> String {
                 }
                 return try await group.reduce(into: []) { $0 += $1 }
             }
-            #expect(statuses.count == 4 * 60 + 6 + 4)  // reads, task 0's writes, refreshes
+            let expectedCount = 4 * 60 + 6 + 4  // reads, task 0's writes, refreshes
+            #expect(statuses.count == expectedCount)
             #expect(statuses.allSatisfy { $0 == 200 }, "non-200 answers: \(statuses.filter { $0 != 200 })")
             // The retrained model is served and described.
             let model = try await c.get("/v1/model").object

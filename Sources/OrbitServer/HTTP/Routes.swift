@@ -254,7 +254,9 @@ struct API: Sendable {
 
     private func pathID(_ context: BasicRequestContext) throws(APIError) -> String {
         guard let raw = context.parameters.get("id") else { throw APIError.invalid("is required", at: "id") }
-        let id = raw.removingPercentEncoding ?? raw
+        // Foundation drops a leading U+FEFF when it decodes ("%EF%BB%BFu1" would name "u1"); a leading
+        // "x", dropped after, keeps every character for `Validate.id` to judge.
+        let id = ("x" + raw).removingPercentEncoding.map { String($0.unicodeScalars.dropFirst()) } ?? raw
         try Validate.id(id, at: "id")
         return id
     }

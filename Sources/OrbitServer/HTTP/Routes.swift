@@ -256,7 +256,10 @@ struct API: Sendable {
         guard let raw = context.parameters.get("id") else { throw APIError.invalid("is required", at: "id") }
         // Foundation drops a leading U+FEFF when it decodes ("%EF%BB%BFu1" would name "u1"); a leading
         // "x", dropped after, keeps every character for `Validate.id` to judge.
-        let id = ("x" + raw).removingPercentEncoding.map { String($0.unicodeScalars.dropFirst()) } ?? raw
+        guard let decoded = ("x" + raw).removingPercentEncoding else {
+            throw APIError.invalid("is not valid percent-encoded UTF-8", at: "id")
+        }
+        let id = String(decoded.unicodeScalars.dropFirst())
         try Validate.id(id, at: "id")
         return id
     }

@@ -90,6 +90,7 @@ public struct FollowRecommender: Sendable {
     public let scorer: (any PairScorer)?
     public let edgeIndex: (any EdgeIndex)?
     private let simple: ModelSimpleSource?
+    private let scratch: ScratchPool
 
     public init(
         view: LiveView, leaderboards: Leaderboards, now: Timestamp, config: BlendConfig = BlendConfig(),
@@ -102,11 +103,12 @@ public struct FollowRecommender: Sendable {
         self.scorer = scorer
         self.edgeIndex = edgeIndex
         simple = scorer.map { ModelSimpleSource(scorer: $0, snapshot: view.snapshot) }
+        scratch = ScratchPool(users: view.snapshot.userCount)
     }
 
     /// A recommender over a new view (same models and leaderboards): how live events reach requests.
-    /// The simple logic's eligible pool is kept: it depends on the snapshot only, and rebuilding it
-    /// walks every user (milliseconds at a million users, on every request of a server).
+    /// The simple logic's eligible pool and the expansion scratch pool are kept: they depend on the
+    /// snapshot only, and rebuilding the first walks every user (milliseconds at a million users).
     public func with(view: LiveView) -> FollowRecommender {
         precondition(view.snapshot.userCount == self.view.snapshot.userCount, "with(view:) keeps the snapshot; build a new recommender for a new one")
         var r = self
@@ -128,7 +130,7 @@ public struct FollowRecommender: Sendable {
     }
 
     public func recommend(user: UserIndex, k: Int, logic: ModelLogic? = nil) -> FollowAnswer {
-        let request = FollowRequest(user: user, view: view, now: now)
+        let request = FollowRequest(user: user, view: view, now: now, scratch: scratch)
         var filtered = FilterCounts()
         var items: [UserRecommendation] = []
         var taken = Set<UserIndex>()

@@ -8,12 +8,15 @@ public struct FollowRequest: Sendable {
     /// "Now" for recency windows; defaults to the latest event the snapshot holds, so replayed
     /// or historical data behaves like live data.
     public let now: Timestamp
+    /// Counters for graph expansion, reused across requests when the caller keeps a pool.
+    public let scratch: ScratchPool
 
-    public init(user: UserIndex, view: LiveView, now: Timestamp) {
+    public init(user: UserIndex, view: LiveView, now: Timestamp, scratch: ScratchPool? = nil) {
         self.user = user
         self.view = view
         self.eligibility = Eligibility(user: user, view: view)
         self.now = now
+        self.scratch = scratch ?? ScratchPool(users: view.snapshot.userCount)
     }
 }
 
@@ -58,15 +61,19 @@ public protocol EdgeIndex: Sendable {
 /// Top-`k` selection by score without sorting everything. Ties keep input order, so callers that
 /// pass deterministic input get deterministic output.
 func topK<T>(_ items: [T], k: Int, by score: (T) -> Float) -> [T] {
+    var position = 0
+    return topK(items, k: k, by: score, tie: { _ in defer { position += 1 }; return position })
+}
+
+/// Top-`k` by score; among equal scores the lower `tie` key wins (a user index, so that input in
+/// any order, such as a hash or scratch-counter walk, gives the same answer as input sorted by user).
+/// `tie` is called once per item, in input order.
+func topK<T>(_ items: [T], k: Int, by score: (T) -> Float, tie: (T) -> Int) -> [T] {
     guard k > 0 else { return [] }
-    guard items.count > k else {
-        return items.indices.sorted { (score(items[$0]), -$0) > (score(items[$1]), -$1) }.map { items[$0] }
-    }
-    // A min-heap of size k keeps the best k seen so far.
-    var heap: [(Float, Int)] = []
-    heap.reserveCapacity(k)
-    // The heap's root is the worst kept item: lowest score, and among equals the latest input.
-    func worse(_ a: (Float, Int), _ b: (Float, Int)) -> Bool { a.0 < b.0 || (a.0 == b.0 && a.1 > b.1) }
+    // Kept as (score, tie, position); the heap's root is the worst kept item.
+    var heap: [(Float, Int, Int)] = []
+    heap.reserveCapacity(min(k, items.count))
+    func worse(_ a: (Float, Int, Int), _ b: (Float, Int, Int)) -> Bool { a.0 < b.0 || (a.0 == b.0 && a.1 > b.1) }
     func siftDown(_ i0: Int) {
         var i = i0
         while true {
@@ -80,18 +87,18 @@ func topK<T>(_ items: [T], k: Int, by score: (T) -> Float) -> [T] {
         }
     }
     for (idx, item) in items.enumerated() {
-        let s = score(item)
+        let e = (score(item), tie(item), idx)
         if heap.count < k {
-            heap.append((s, idx))
+            heap.append(e)
             var i = heap.count - 1
             while i > 0, worse(heap[i], heap[(i - 1) / 2]) {
                 heap.swapAt(i, (i - 1) / 2)
                 i = (i - 1) / 2
             }
-        } else if s > heap[0].0 {  // an equal score comes later in the input, so it loses the tie
-            heap[0] = (s, idx)
+        } else if worse(heap[0], e) {
+            heap[0] = e
             siftDown(0)
         }
     }
-    return heap.sorted { ($0.0, -$0.1) > ($1.0, -$1.1) }.map { items[$0.1] }
+    return heap.sorted { worse($1, $0) }.map { items[$0.2] }
 }

@@ -90,22 +90,30 @@ public struct FolloweesOfFolloweesSource: CandidateSource {
     public init(limits: ExpansionLimits = ExpansionLimits()) { self.limits = limits }
 
     public func counts(for r: FollowRequest) -> [UserIndex: Int] {
-        let s = r.view.snapshot
-        var count: [UserIndex: Int] = [:]
-        for f in r.eligibility.followees.prefix(limits.followees) {
-            for c in s.followees.row(f).prefix(limits.perUser) { count[c, default: 0] += 1 }
+        r.scratch.with { c in
+            count(r, into: c)
+            return Dictionary(uniqueKeysWithValues: c.touched.map { ($0, Int(c.count[Int($0)])) })
         }
-        return count
+    }
+
+    private func count(_ r: FollowRequest, into c: ExpansionScratch) {
+        let s = r.view.snapshot
+        for f in r.eligibility.followees.prefix(limits.followees) {
+            for v in s.followees.row(f).prefix(limits.perUser) { c.add(v) }
+        }
     }
 
     public func candidates(for r: FollowRequest, limit: Int, filtered: inout FilterCounts) -> [Candidate] {
         let s = r.view.snapshot
         var ok: [(UserIndex, Int)] = []
-        for (c, n) in counts(for: r).sorted(by: { $0.key < $1.key }) {
-            if let why = r.eligibility.reason(c) { filtered.add(why) } else { ok.append((c, n)) }
+        r.scratch.with { c in
+            count(r, into: c)
+            for v in c.touched {
+                if let why = r.eligibility.reason(v) { filtered.add(why) } else { ok.append((v, Int(c.count[Int(v)]))) }
+            }
         }
-        // Ties go to the more followed user: a common, cheap prior.
-        let best = topK(ok, k: limit) { Float($0.1) + Float(min(s.followers.degree($0.0), 999_999)) * 1e-6 }
+        // Ties go to the more followed user (a common, cheap prior), then to the lower index.
+        let best = topK(ok, k: limit, by: { Float($0.1) + Float(min(s.followers.degree($0.0), 999_999)) * 1e-6 }, tie: { Int($0.0) })
         return best.map { Candidate(user: $0.0, score: Float($0.1), source: .followeesOfFollowees, evidence: .followedByFollowees(count: $0.1)) }
     }
 }
@@ -119,23 +127,25 @@ public struct CoFollowersSource: CandidateSource {
 
     public func candidates(for r: FollowRequest, limit: Int, filtered: inout FilterCounts) -> [Candidate] {
         let s = r.view.snapshot
-        var shared: [UserIndex: Int] = [:]
-        for f in r.eligibility.followees.prefix(limits.followees) {
-            for w in s.followers.row(f).prefix(limits.perUser) where w != r.user { shared[w, default: 0] += 1 }
+        // Co-followers, by how many of the user's followees they also follow.
+        let top: [(UserIndex, Int32)] = r.scratch.with { shared in
+            for f in r.eligibility.followees.prefix(limits.followees) {
+                for w in s.followers.row(f).prefix(limits.perUser) where w != r.user { shared.add(w) }
+            }
+            let all = shared.touched.map { ($0, shared.count[Int($0)]) }
+            return topK(all, k: limits.coFollowers, by: { Float($0.1) }, tie: { Int($0.0) })
         }
-        let top = topK(shared.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, k: limits.coFollowers) { Float($0.1) }
-        var weight: [UserIndex: (Float, Int)] = [:]
-        for (w, n) in top {
-            for c in s.followees.row(w).prefix(limits.perUser) {
-                weight[c, default: (0, 0)].0 += Float(n)
-                weight[c, default: (0, 0)].1 += 1
+        // Their followees, weighted by the co-followers' shared counts.
+        var ok: [(UserIndex, Float, Int)] = []
+        r.scratch.with { c in
+            for (w, n) in top {
+                for v in s.followees.row(w).prefix(limits.perUser) { c.add(v, weight: Float(n)) }
+            }
+            for v in c.touched {
+                if let why = r.eligibility.reason(v) { filtered.add(why) } else { ok.append((v, c.weight[Int(v)], Int(c.count[Int(v)]))) }
             }
         }
-        var ok: [(UserIndex, Float, Int)] = []
-        for (c, v) in weight.sorted(by: { $0.key < $1.key }) {
-            if let why = r.eligibility.reason(c) { filtered.add(why) } else { ok.append((c, v.0, v.1)) }
-        }
-        return topK(ok, k: limit) { $0.1 }.map {
+        return topK(ok, k: limit, by: { $0.1 }, tie: { Int($0.0) }).map {
             Candidate(user: $0.0, score: $0.1, source: .coFollowers, evidence: .coFollowed(count: $0.2))
         }
     }

@@ -36,7 +36,8 @@ echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}
   --follow-model "$DIR/follow.model" --click-model "$DIR/none.json" --refresh-seconds 0 --poll-seconds 0 \
   --log-level warning > "$DIR/serve.out" 2> "$DIR/serve.err" &
 SERVER=$!
-trap 'kill -TERM $SERVER 2>/dev/null || true' EXIT
+# $SERVER is /usr/bin/time; the signal goes to its child, orbit serve.
+trap 'pkill -TERM -P $SERVER 2>/dev/null || true' EXIT
 START=$(date +%s)
 until curl -sf "localhost:$PORT/ready" >/dev/null; do
   kill -0 $SERVER 2>/dev/null || { echo "server died:"; cat "$DIR/serve.err"; exit 1; }
@@ -59,7 +60,7 @@ run follow-paced follow.lua "$PAUSE_MS"
 run feed-paced feed.lua "$PAUSE_MS"
 
 curl -s "localhost:$PORT/metrics" | grep -E '^orbit_(events_written|overlay_changes|ingest_lag)' || true
-kill -TERM $SERVER
+pkill -TERM -P $SERVER
 wait $SERVER || true
 trap - EXIT
 echo "server exit: $(grep 'Exit status' "$DIR/serve.time")"

@@ -99,7 +99,10 @@ public struct LiveView: Sendable {
         return snapshot.blocks.contains(a, b)
     }
 
-    public func flags(of u: UserIndex) -> UserFlags { overlay.flags[u] ?? snapshot.flags(of: u) }
+    /// Called for every candidate of every request; flag changes are rare, so skip the hash when none.
+    public func flags(of u: UserIndex) -> UserFlags {
+        overlay.flags.isEmpty ? snapshot.flags(of: u) : overlay.flags[u] ?? snapshot.flags(of: u)
+    }
 
     /// Followees of `u`, sorted, with the overlay's follows and unfollows applied.
     public func followees(of u: UserIndex) -> [UserIndex] {

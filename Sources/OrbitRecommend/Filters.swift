@@ -29,6 +29,9 @@ public struct Eligibility: Sendable {
     public let followees: [UserIndex]
     /// Users `user` blocked (snapshot and overlay).
     public let blockedSet: Set<UserIndex>
+    /// The same users, sorted: most users block no one, and a binary search of an empty or tiny
+    /// array costs less than hashing every candidate.
+    private let blocked: [UserIndex]
 
     public init(user: UserIndex, view: LiveView) {
         self.user = user
@@ -38,6 +41,7 @@ public struct Eligibility: Sendable {
         if let add = view.overlay.blocksAdded[user] { blocked.formUnion(add) }
         if let rem = view.overlay.blocksRemoved[user] { blocked.subtract(rem) }
         blockedSet = blocked
+        self.blocked = blocked.sorted()
     }
 
     /// The reason `v` is filtered, or nil when `v` may be recommended.
@@ -45,7 +49,7 @@ public struct Eligibility: Sendable {
         if v == user { return .selfUser }
         if v < 0 || Int(v) >= view.userCount { return .unknown }
         if followees.binarySearchContains(v) { return .alreadyFollowed }
-        if blockedSet.contains(v) { return .blocked }
+        if !blocked.isEmpty, blocked.binarySearchContains(v) { return .blocked }
         let f = view.flags(of: v)
         if !f.isEmpty {
             if f.contains(.blacklisted) { return .blacklisted }

@@ -80,7 +80,13 @@ public struct ExpansionLimits: Sendable {
     public var perUser = 500
     /// Co-followers whose followees are counted.
     public var coFollowers = 100
+    /// Edges read in one expansion step at most, shared evenly by the rows it reads: caps the
+    /// work for users who follow hundreds of accounts (the tail of request latency).
+    public var edgesPerStep = 10_000
     public init() {}
+
+    /// Neighbours to read from each of `rows` rows so that the step stays within `edgesPerStep`.
+    func perRow(_ rows: Int) -> Int { rows == 0 ? 0 : max(10, min(perUser, edgesPerStep / rows)) }
 }
 
 /// Graph expansion: followees of the user's followees, ranked by how many followees follow them.
@@ -98,8 +104,10 @@ public struct FolloweesOfFolloweesSource: CandidateSource {
 
     private func count(_ r: FollowRequest, into c: ExpansionScratch) {
         let s = r.view.snapshot
-        for f in r.eligibility.followees.prefix(limits.followees) {
-            for v in s.followees.row(f).prefix(limits.perUser) { c.add(v) }
+        let followees = r.eligibility.followees.prefix(limits.followees)
+        let perRow = limits.perRow(followees.count)
+        for f in followees {
+            for v in s.followees.row(f).prefix(perRow) { c.add(v) }
         }
     }
 
@@ -129,8 +137,10 @@ public struct CoFollowersSource: CandidateSource {
         let s = r.view.snapshot
         // Co-followers, by how many of the user's followees they also follow.
         let top: [(UserIndex, Int32)] = r.scratch.with { shared in
-            for f in r.eligibility.followees.prefix(limits.followees) {
-                for w in s.followers.row(f).prefix(limits.perUser) where w != r.user { shared.add(w) }
+            let followees = r.eligibility.followees.prefix(limits.followees)
+            let perRow = limits.perRow(followees.count)
+            for f in followees {
+                for w in s.followers.row(f).prefix(perRow) where w != r.user { shared.add(w) }
             }
             let all = shared.touched.map { ($0, shared.count[Int($0)]) }
             return topK(all, k: limits.coFollowers, by: { Float($0.1) }, tie: { Int($0.0) })
@@ -138,8 +148,9 @@ public struct CoFollowersSource: CandidateSource {
         // Their followees, weighted by the co-followers' shared counts.
         var ok: [(UserIndex, Float, Int)] = []
         r.scratch.with { c in
+            let perRow = limits.perRow(top.count)
             for (w, n) in top {
-                for v in s.followees.row(w).prefix(limits.perUser) { c.add(v, weight: Float(n)) }
+                for v in s.followees.row(w).prefix(perRow) { c.add(v, weight: Float(n)) }
             }
             for v in c.touched {
                 if let why = r.eligibility.reason(v) { filtered.add(why) } else { ok.append((v, c.weight[Int(v)], Int(c.count[Int(v)]))) }

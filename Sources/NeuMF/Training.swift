@@ -20,6 +20,31 @@ public struct TrainingData: Sendable {
 
     public var count: Int { users.count }
 
+    /// These pairs plus `copies` more copies of each user's last `window` pairs, where "last"
+    /// follows the arrays' order (time order per user in NCF files; `adding(_:)` appends the
+    /// later validation pairs after them).
+    ///
+    /// Why: uniform training weighs a rating from years ago like yesterday's, while the item
+    /// to predict is the next one; repeating the recent pairs weights the loss towards the
+    /// user's current taste. Choose `window` and `copies` on validation; (0, 0) is plain NCF.
+    public func repeatingRecent(window: Int, copies: Int) -> TrainingData {
+        guard window > 0, copies > 0 else { return self }
+        var latest: [Int32: [Int]] = [:]
+        for k in 0..<count {
+            latest[users[k], default: []].append(k)
+        }
+        var u = users, i = items
+        for k in latest.keys.sorted() {
+            for idx in latest[k]!.suffix(window) {
+                for _ in 0..<copies {
+                    u.append(users[idx])
+                    i.append(items[idx])
+                }
+            }
+        }
+        return TrainingData(users: u, items: i, exclusion: exclusion)
+    }
+
     /// These pairs plus the validation split's held-out pairs, for `NeuMFTrainer.refit` once
     /// the epoch count has been chosen. The exclusion must already contain them (it holds
     /// every split's positives), so negatives stay as they were.

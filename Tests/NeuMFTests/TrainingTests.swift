@@ -210,3 +210,15 @@ func refitTestOptions(epochs: Int) -> TrainingOptions {
     #expect(Array(all.users.suffix(v.count)) == v.users)
     #expect(Array(all.items.suffix(v.count)) == v.heldOut)
 }
+
+@Test func repeatingRecentCopiesEachUsersLastPairs() throws {
+    let exclusion = try ItemSets(userCount: 2, users: [0, 0, 0, 1, 1], items: [5, 6, 7, 8, 9])
+    // Interleaved users: "last" is per user, in array order.
+    let data = TrainingData(users: [0, 1, 0, 1, 0], items: [5, 8, 6, 9, 7], exclusion: exclusion)
+    let boosted = data.repeatingRecent(window: 2, copies: 2)
+    #expect(Array(boosted.users.prefix(5)) == data.users)
+    #expect(Array(boosted.items.prefix(5)) == data.items)
+    let extra = zip(boosted.users.dropFirst(5), boosted.items.dropFirst(5)).map { "\($0):\($1)" }
+    #expect(extra == ["0:6", "0:6", "0:7", "0:7", "1:8", "1:8", "1:9", "1:9"])
+    #expect(data.repeatingRecent(window: 0, copies: 3).count == 5)
+}

@@ -44,6 +44,27 @@ func parallelFor(_ count: Int, _ body: @Sendable (Int) -> Void) {
     }
 }
 
+/// Runs `body` with subnormal results flushed to zero on this thread (x86 MXCSR FTZ and
+/// DAZ), then restores the thread's floating-point environment (workers are pool threads
+/// that run other code afterwards).
+///
+/// Why: with L2 regularisation some activations and back-propagated gradients sink into the
+/// subnormal range, where each x86 multiply-add takes a microcode assist of ~100 cycles.
+/// Measured on NCF ML-1M, NeuMF f = 8 with l2 1e-4: 16K instead of ~600K samples/s, 89% of
+/// the time in the dense kernel. Values below 1.2e-38 carry nothing a model can use.
+@inline(__always)
+func withSubnormalsFlushed<R>(_ body: () -> R) -> R {
+    #if canImport(Glibc) && arch(x86_64)
+    var saved = fenv_t()
+    fegetenv(&saved)
+    var flushing = saved
+    flushing.__mxcsr |= 0x8040 // FTZ (bit 15) | DAZ (bit 6)
+    fesetenv(&flushing)
+    defer { fesetenv(&saved) }
+    #endif
+    return body()
+}
+
 /// A 64-byte aligned Float buffer that asks the kernel for transparent huge pages when it is
 /// large. Embedding rows and the scorer's item cache are read at random across hundreds of
 /// MB: with 4 KiB pages nearly every row access also misses the TLB (a page walk before the

@@ -19,6 +19,38 @@ public struct TrainingData: Sendable {
     }
 
     public var count: Int { users.count }
+
+    /// These pairs plus `copies` more copies of each user's last `window` pairs, where "last"
+    /// follows the arrays' order (time order per user in NCF files; `adding(_:)` appends the
+    /// later validation pairs after them).
+    ///
+    /// Why: uniform training weighs a rating from years ago like yesterday's, while the item
+    /// to predict is the next one; repeating the recent pairs weights the loss towards the
+    /// user's current taste. Choose `window` and `copies` on validation; (0, 0) is plain NCF.
+    public func repeatingRecent(window: Int, copies: Int) -> TrainingData {
+        guard window > 0, copies > 0 else { return self }
+        var latest: [Int32: [Int]] = [:]
+        for k in 0..<count {
+            latest[users[k], default: []].append(k)
+        }
+        var u = users, i = items
+        for k in latest.keys.sorted() {
+            for idx in latest[k]!.suffix(window) {
+                for _ in 0..<copies {
+                    u.append(users[idx])
+                    i.append(items[idx])
+                }
+            }
+        }
+        return TrainingData(users: u, items: i, exclusion: exclusion)
+    }
+
+    /// These pairs plus the validation split's held-out pairs, for `NeuMFTrainer.refit` once
+    /// the epoch count has been chosen. The exclusion must already contain them (it holds
+    /// every split's positives), so negatives stay as they were.
+    public func adding(_ validation: ValidationSet) -> TrainingData {
+        TrainingData(users: users + validation.users, items: items + validation.heldOut, exclusion: exclusion)
+    }
 }
 
 /// Held-out pairs used for early stopping and model selection (never the test split).
@@ -271,8 +303,9 @@ public enum NeuMFTrainer {
                     let lo = P * t / threads, hi = P * (t + 1) / threads
                     var rng = SplitMix64(seed: options.seed, stream: UInt64(epoch) << 16 | UInt64(t) + 2)
                     shuffle(ctx.pairs, lo, hi, &rng)
-                    out.base[t] = workers[t].runShard(ctx, lo: lo, hi: hi, rng: &rng,
-                                                      firstStep: firstStep + t, stepStride: threads)
+                    out.base[t] = withSubnormalsFlushed {
+                        workers[t].runShard(ctx, lo: lo, hi: hi, rng: &rng, firstStep: firstStep + t, stepStride: threads)
+                    }
                 }
             }}}}}}
             let trainSeconds = seconds(clock.now - start)
@@ -336,6 +369,42 @@ public enum NeuMFTrainer {
         let fused = try NeuMFModel.fused(gmf: gmf.model, mlp: mlp.model, alpha: alpha)
         let neumf = try train(fused, data: data, validation: validation, options: neumfOptions) { onEpoch(.neumf, $0) }
         return PretrainingResult(gmf: gmf, mlp: mlp, neumf: neumf)
+    }
+
+    /// Trains `initial` again, on `data` and without validation, for the epoch count that
+    /// `selected` chose on validation, with the same options (and so the same seed).
+    ///
+    /// Selection holds each user's latest training pair out; once the epoch count is chosen that
+    /// pair is ordinary training data (no test data is involved), and it is the user's most
+    /// recent evidence, so a refit on train + validation usually generalises better than the
+    /// selected model itself. Pass the `initial` model and `options` that produced `selected`.
+    public static func refit(
+        _ initial: NeuMFModel, data: TrainingData, options: TrainingOptions, selected: TrainingResult,
+        onEpoch: (EpochReport) -> Void = { _ in }
+    ) throws(NeuMFError) -> TrainingResult {
+        var o = options
+        o.epochs = selected.bestEpoch + 1
+        return try train(initial, data: data, validation: nil, options: o, onEpoch: onEpoch)
+    }
+
+    /// `refit` for the three stages of `pretrainAndTrain`: GMF, MLP and the fused NeuMF are
+    /// retrained on `data` from the same seeds, each for the epoch count chosen for it on
+    /// validation in `selected`.
+    public static func refit(
+        _ selected: PretrainingResult, configuration: NeuMFConfiguration, data: TrainingData,
+        gmfOptions: TrainingOptions, mlpOptions: TrainingOptions, neumfOptions: TrainingOptions,
+        alpha: Float = 0.5, seed: UInt64 = 0,
+        onEpoch: (NeuMFKind, EpochReport) -> Void = { _, _ in }
+    ) throws(NeuMFError) -> PretrainingResult {
+        func fixed(_ o: TrainingOptions, _ r: TrainingResult) -> TrainingOptions {
+            var o = o
+            o.epochs = r.bestEpoch + 1
+            return o
+        }
+        return try pretrainAndTrain(
+            configuration: configuration, data: data, validation: nil,
+            gmfOptions: fixed(gmfOptions, selected.gmf), mlpOptions: fixed(mlpOptions, selected.mlp),
+            neumfOptions: fixed(neumfOptions, selected.neumf), alpha: alpha, seed: seed, onEpoch: onEpoch)
     }
 
     static func check(data: TrainingData, config: NeuMFConfiguration, options: TrainingOptions) throws(NeuMFError) {

@@ -33,6 +33,14 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Threads (0: all cores; 1: deterministic for the seed).") var threads: Int = 0
     @Flag(help: "Pretrain GMF and MLP, fuse them (alpha 0.5) and fine-tune NeuMF, as in the paper.") var pretrain = false
     @Option(help: "Learning rate of the NeuMF fine-tuning after pretraining.") var finetuneLr: Float = 0.0005
+    @Option(help: "Optimiser of the NeuMF fine-tuning after pretraining: adam or sgd (the paper's choice: Adam's moments start empty after pretraining); default --optimizer.")
+    var finetuneOptimizer: String?
+    @Flag(help: "After choosing the epoch count(s) on validation, retrain from the same start on train + validation for that many epochs (every stage, with --pretrain) and keep that model.")
+    var refit = false
+    @Option(help: "Learning rate multiplier per epoch (1: constant).") var lrDecay: Float = 1
+    @Option(help: "Train on each user's last N pairs (file order: time order in NCF files) --recent-copies more times; 0: uniform, as in the paper.")
+    var recentWindow: Int = 0
+    @Option(help: "Extra copies of each recent pair per epoch (see --recent-window).") var recentCopies: Int = 1
     @Option(help: "Random seed.") var seed: UInt64 = 42
     @Option(help: "Embedding optimiser: lazy (row-wise Adam, moments of absent rows frozen) or dense (rows catch up on the steps they missed, like Keras's dense Adam).")
     var embeddingAdam: String = "lazy"
@@ -45,6 +53,9 @@ struct ModelOptions: ParsableArguments {
             throw ValidationError("--factors must be positive and --layers positive integers, the first even (e.g. 64,32,16,8)")
         }
         guard ["adam", "sgd"].contains(optimizer) else { throw ValidationError("--optimizer is adam or sgd") }
+        guard ["adam", "sgd"].contains(finetuneOptimizer ?? optimizer) else { throw ValidationError("--finetune-optimizer is adam or sgd") }
+        guard lrDecay > 0, lrDecay <= 1 else { throw ValidationError("--lr-decay must be in (0, 1]") }
+        guard recentWindow >= 0, recentCopies >= 0 else { throw ValidationError("--recent-window and --recent-copies must not be negative") }
         guard ["lazy", "dense"].contains(embeddingAdam) else { throw ValidationError("--embedding-adam is lazy or dense") }
         guard negatives >= 1, batch >= 1, epochs >= 1, lr > 0 else {
             throw ValidationError("--negatives, --batch, --epochs and --lr must be positive")
@@ -55,13 +66,14 @@ struct ModelOptions: ParsableArguments {
         NeuMFConfiguration(kind: kind, factors: factors, layers: layerList, userCount: users, itemCount: items)
     }
 
-    func options(lr override: Float? = nil) -> TrainingOptions {
+    func options(lr override: Float? = nil, optimizer optimizerOverride: String? = nil) -> TrainingOptions {
         var o = TrainingOptions()
         o.epochs = epochs
         o.batchSize = batch
         o.negatives = negatives
         o.learningRate = override ?? lr
-        o.optimizer = optimizer == "sgd" ? .sgd : .adam
+        o.optimizer = (optimizerOverride ?? optimizer) == "sgd" ? .sgd : .adam
+        o.learningRateDecay = lrDecay
         o.l2 = l2
         o.threads = threads
         o.patience = patience
@@ -72,10 +84,15 @@ struct ModelOptions: ParsableArguments {
     }
 
     /// Trains (with pretraining when asked) and prints a line per epoch; returns the selected
-    /// model and every epoch's report, tagged with the phase.
+    /// model (refitted on train + validation with `--refit`) and every epoch's report, tagged
+    /// with the phase. With pretraining, `stage` receives the final GMF and MLP models too.
     func train(
-        users: Int, items: Int, data: TrainingData, validation: ValidationSet?, log: (String) -> Void
+        users: Int, items: Int, data: TrainingData, validation: ValidationSet?, log: (String) -> Void,
+        stage: (NeuMFKind, NeuMFModel) -> Void = { _, _ in }
     ) throws -> (NeuMFModel, [(String, EpochReport)]) {
+        if refit && validation == nil { throw ValidationError("--refit needs a validation split to choose the epoch count on") }
+        let train = data.repeatingRecent(window: recentWindow, copies: recentCopies)
+        func refitData(_ v: ValidationSet) -> TrainingData { data.adding(v).repeatingRecent(window: recentWindow, copies: recentCopies) }
         var all: [(String, EpochReport)] = []
         func line(_ phase: String, _ r: EpochReport) {
             all.append((phase, r))
@@ -88,15 +105,40 @@ struct ModelOptions: ParsableArguments {
         }
         let config = configuration(users: users, items: items)
         if pretrain && kind == .neumf {
+            let finetune = options(lr: finetuneLr, optimizer: finetuneOptimizer)
             let r = try NeuMFTrainer.pretrainAndTrain(
-                configuration: config, data: data, validation: validation,
-                gmfOptions: options(), mlpOptions: options(), neumfOptions: options(lr: finetuneLr), seed: seed
+                configuration: config, data: train, validation: validation,
+                gmfOptions: options(), mlpOptions: options(), neumfOptions: finetune, seed: seed
             ) { k, rep in line("\(k)", rep) }
-            return (r.neumf.model, all)
+            log(selected(r.gmf, "GMF"))
+            log(selected(r.mlp, "MLP"))
+            log(selected(r.neumf, "NeuMF (pretrained)"))
+            var final = r
+            if refit, let validation {
+                final = try NeuMFTrainer.refit(
+                    r, configuration: config, data: refitData(validation),
+                    gmfOptions: options(), mlpOptions: options(), neumfOptions: finetune, seed: seed
+                ) { k, rep in line("refit \(k)", rep) }
+            }
+            stage(.gmf, final.gmf.model)
+            stage(.mlp, final.mlp.model)
+            return (final.neumf.model, all)
         }
-        let r = try NeuMFTrainer.train(NeuMFModel(configuration: config, seed: seed), data: data, validation: validation,
-                                       options: options()) { line("\(kind)", $0) }
-        return (r.model, all)
+        let initial = try NeuMFModel(configuration: config, seed: seed)
+        let r = try NeuMFTrainer.train(initial, data: train, validation: validation, options: options()) { line("\(kind)", $0) }
+        log(selected(r, "\(kind)"))
+        guard refit, let validation else { return (r.model, all) }
+        let again = try NeuMFTrainer.refit(initial, data: refitData(validation), options: options(), selected: r) {
+            line("refit \(kind)", $0)
+        }
+        return (again.model, all)
+    }
+
+    /// The line naming the epoch chosen on validation and its figures.
+    func selected(_ r: TrainingResult, _ what: String) -> String {
+        guard let hr = r.bestHitRate, let nd = r.bestNDCG else { return "\(what): last epoch kept (no validation)" }
+        return String(format: "%@: selected epoch %d on validation (HR@10 %.4f NDCG@10 %.4f)%@", what, r.bestEpoch + 1, hr, nd,
+                      refit ? "; refitting on train + validation for that many epochs" : "")
     }
 }
 
@@ -158,7 +200,9 @@ struct Train: AsyncParsableCommand {
             print("\(storeOptions.store): \(users) users, \(data.count) train follows, \(validation?.count ?? 0) validation follows")
         }
         let start = Date()
-        let (trained, epochs) = try model.train(users: users, items: items, data: data, validation: validation) { progress.message($0) }
+        var stages: [(NeuMFKind, NeuMFModel)] = []
+        let (trained, epochs) = try model.train(users: users, items: items, data: data, validation: validation,
+                                                log: { progress.message($0) }, stage: { stages.append(($0, $1)) })
         let seconds = Date().timeIntervalSince(start)
         try FileManager.default.createDirectory(
             atPath: (out as NSString).deletingLastPathComponent.isEmpty ? "." : (out as NSString).deletingLastPathComponent,
@@ -171,9 +215,15 @@ struct Train: AsyncParsableCommand {
         print(String(format: "trained in %.1f s; model written to %@ (%d parameters); figures in %@.epochs.csv and %@.curve.svg",
                      seconds, out, trained.parameterCount, base, base))
         if !testCases.isEmpty {
-            let report = LeaveOneOut.evaluate(cases: testCases, scorer: NeuMFScorer(model: trained), k: 10)
-            print(String(format: "test (NCF leave-one-out, selected on validation): HR@10 %.4f NDCG@10 %.4f (%d users)",
-                         report.hitRate, report.ndcg, report.users))
+            // With pretraining the GMF and MLP stages are models in their own right (each chosen
+            // on validation), reported once each like the NeuMF model.
+            for (kind, m) in stages + [(trained.configuration.kind, trained)] {
+                let report = LeaveOneOut.evaluate(cases: testCases, scorer: NeuMFScorer(model: m), k: 10)
+                print(String(format: "test %@ (NCF leave-one-out, %@): HR@10 %.4f NDCG@10 %.4f (%d users)",
+                             "\(kind)",
+                             model.refit ? "refitted on train + validation for the epochs chosen on validation" : "selected on validation",
+                             report.hitRate, report.ndcg, report.users))
+            }
         }
     }
 }

@@ -148,3 +148,77 @@ func denseEmbeddingAdamLearnsPlantedStructure(threads: Int) throws {
     #expect(result.bestHitRate! > 0.8, "dense embedding Adam, \(threads) threads: best HR@5 \(result.bestHitRate!)")
     #expect(result.epochs.last!.loss < 0.7 * result.epochs.first!.loss)
 }
+
+/// Deterministic (one thread) and with patience enough to run every epoch, so the best epoch
+/// is usually not the last one.
+func refitTestOptions(epochs: Int) -> TrainingOptions {
+    var o = TrainingOptions()
+    o.epochs = epochs
+    o.threads = 1
+    o.batchSize = 32
+    o.learningRate = 0.01
+    o.patience = epochs
+    o.topK = 5
+    return o
+}
+
+/// A refit on the same data reproduces the selected model exactly (single thread, same seed):
+/// it trains for the chosen epoch count, not one more or less, from the same start.
+@Test func refitForTheSelectedEpochCountReproducesTheSelectedModel() throws {
+    let p = try Planted()
+    let config = NeuMFConfiguration(kind: .neumf, factors: 4, layers: [8, 4], userCount: p.users, itemCount: p.items)
+    let initial = try NeuMFModel(configuration: config, seed: 4)
+    let o = refitTestOptions(epochs: 8)
+    let selected = try NeuMFTrainer.train(initial, data: p.data, validation: try p.validation(), options: o)
+    // The check is only meaningful when the best epoch is neither the last nor the first.
+    try #require(selected.bestEpoch < selected.epochs.count - 1, "best epoch \(selected.bestEpoch) is the last")
+    let again = try NeuMFTrainer.refit(initial, data: p.data, options: o, selected: selected)
+    #expect(again.epochs.count == selected.bestEpoch + 1)
+    #expect(again.model.parameters == selected.model.parameters)
+}
+
+/// The pretraining refit reruns each stage for its own chosen epoch count: on the same data it
+/// reproduces all three selected models.
+@Test func pretrainingRefitReproducesEachStage() throws {
+    let p = try Planted()
+    let config = NeuMFConfiguration(kind: .neumf, factors: 4, layers: [8, 4], userCount: p.users, itemCount: p.items)
+    let o = refitTestOptions(epochs: 6)
+    var ft = o
+    ft.optimizer = .sgd
+    ft.learningRate = 0.05
+    let selected = try NeuMFTrainer.pretrainAndTrain(
+        configuration: config, data: p.data, validation: try p.validation(),
+        gmfOptions: o, mlpOptions: o, neumfOptions: ft, seed: 3)
+    // Meaningful only if some stage chose an epoch before its last.
+    try #require([selected.gmf, selected.mlp, selected.neumf].contains { $0.bestEpoch < $0.epochs.count - 1 },
+                 "every stage chose its last epoch")
+    let again = try NeuMFTrainer.refit(selected, configuration: config, data: p.data,
+                                       gmfOptions: o, mlpOptions: o, neumfOptions: ft, seed: 3)
+    #expect(again.gmf.epochs.count == selected.gmf.bestEpoch + 1)
+    #expect(again.mlp.epochs.count == selected.mlp.bestEpoch + 1)
+    #expect(again.neumf.epochs.count == selected.neumf.bestEpoch + 1)
+    #expect(again.gmf.model.parameters == selected.gmf.model.parameters)
+    #expect(again.mlp.model.parameters == selected.mlp.model.parameters)
+    #expect(again.neumf.model.parameters == selected.neumf.model.parameters)
+}
+
+@Test func trainingDataAddsTheValidationPairs() throws {
+    let p = try Planted()
+    let v = try p.validation()
+    let all = p.data.adding(v)
+    #expect(all.count == p.data.count + v.count)
+    #expect(Array(all.users.suffix(v.count)) == v.users)
+    #expect(Array(all.items.suffix(v.count)) == v.heldOut)
+}
+
+@Test func repeatingRecentCopiesEachUsersLastPairs() throws {
+    let exclusion = try ItemSets(userCount: 2, users: [0, 0, 0, 1, 1], items: [5, 6, 7, 8, 9])
+    // Interleaved users: "last" is per user, in array order.
+    let data = TrainingData(users: [0, 1, 0, 1, 0], items: [5, 8, 6, 9, 7], exclusion: exclusion)
+    let boosted = data.repeatingRecent(window: 2, copies: 2)
+    #expect(Array(boosted.users.prefix(5)) == data.users)
+    #expect(Array(boosted.items.prefix(5)) == data.items)
+    let extra = zip(boosted.users.dropFirst(5), boosted.items.dropFirst(5)).map { "\($0):\($1)" }
+    #expect(extra == ["0:6", "0:6", "0:7", "0:7", "1:8", "1:8", "1:9", "1:9"])
+    #expect(data.repeatingRecent(window: 0, copies: 3).count == 5)
+}

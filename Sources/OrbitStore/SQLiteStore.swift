@@ -455,6 +455,19 @@ public final class SQLiteStore: Store {
         try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(version), 0) FROM changes") ?? 0 }
     }
 
+    public func externalIDs(usersFrom: Int32, postsFrom: Int32) async throws -> (users: [String], posts: [String]) {
+        try await pool.read { db in
+            func ids(_ table: String, from: Int32) throws -> [String] {
+                var out: [String] = []
+                let s = try RawStatement(db, "SELECT ext_id FROM \(table) WHERE idx >= ? ORDER BY idx")
+                s.bind(1, Int64(from))
+                try s.forEach { out.append(columnText($0, 0)) }
+                return out
+            }
+            return (try ids("users", from: usersFrom), try ids("posts", from: postsFrom))
+        }
+    }
+
     public func counts() async throws -> StoreCounts {
         try await pool.read { db in
             var c = StoreCounts()

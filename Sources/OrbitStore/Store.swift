@@ -136,6 +136,10 @@ public protocol Store: Sendable {
 
     /// Row counts.
     func counts() async throws -> StoreCounts
+
+    /// The external ids of the users with index ≥ `usersFrom` and the posts with index ≥
+    /// `postsFrom`, in index order: how a server holding an older snapshot names new users and posts.
+    func externalIDs(usersFrom: Int32, postsFrom: Int32) async throws -> (users: [String], posts: [String])
 }
 
 extension Overlay {

@@ -14,7 +14,8 @@ public final class PostgresStore: Store {
     public let configuration: Configuration
     let client: PostgresClient
     let logger: Logger
-    private let runTask: Mutex<Task<Void, Never>?>
+    /// The task running the pool; nil once `close()` ran, so later calls can say why they fail.
+    private let runTask = Mutex<Task<Void, Never>?>(nil)
     /// The id maps, kept in memory because every import and event needs them; checked against
     /// the table sizes inside each write's locked transaction, so other replicas' users are noticed.
     let cachedCatalog = Mutex<Catalog?>(nil)
@@ -27,7 +28,6 @@ public final class PostgresStore: Store {
         self.configuration = configuration
         self.logger = logger
         client = PostgresClient(configuration: configuration.client, backgroundLogger: logger)
-        runTask = Mutex(nil)
     }
 
     /// Connects to the server, creates or migrates the schema, and starts the connection pool.
@@ -43,7 +43,15 @@ public final class PostgresStore: Store {
         }
         let store = PostgresStore(configuration: configuration, logger: logger)
         let client = store.client
-        store.runTask.withLock { $0 = Task { await client.run() } }
+        store.runTask.withLock { task in
+            // An immediate task has entered run() by the time open returns, so the first query
+            // does not find the pool stopped.
+            if #available(macOS 26, *) {
+                task = Task.immediate { await client.run() }
+            } else {
+                task = Task { await client.run() }
+            }
+        }
         return store
     }
 
@@ -52,7 +60,7 @@ public final class PostgresStore: Store {
         try await open(Configuration(url: url), logger: logger)
     }
 
-    /// Closes the pool's connections; calls made after this fail. Safe to call twice.
+    /// Closes the pool's connections; calls made after this throw. Safe to call twice.
     public func close() async {
         guard let task = runTask.withLock({ t in defer { t = nil }; return t }) else { return }
         task.cancel()
@@ -183,7 +191,8 @@ public final class PostgresStore: Store {
     func transaction<T: Sendable>(
         _ isolation: Isolation = .readCommitted, _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
-        try await Self.mapErrors(configuration) {
+        try checkOpen()
+        return try await Self.mapErrors(configuration) {
             try await client.withConnection { conn in
                 try await Self.transaction(conn, isolation, logger: logger, body)
             }
@@ -192,9 +201,14 @@ public final class PostgresStore: Store {
 
     /// Runs `body` on a pooled connection outside a transaction (one statement reads are consistent).
     func read<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await Self.mapErrors(configuration) {
+        try checkOpen()
+        return try await Self.mapErrors(configuration) {
             try await client.withConnection { conn in try await body(conn) }
         }
+    }
+
+    private func checkOpen() throws {
+        if runTask.withLock({ $0 == nil }) { throw StoreError.database("\(configuration): the store was closed; open it again") }
     }
 
     /// BEGIN … COMMIT, or ROLLBACK and rethrow `body`'s own error (PostgresNIO's `withTransaction`
@@ -233,6 +247,10 @@ public final class PostgresStore: Store {
             throw StoreError.database(describe(e, c))
         } catch let e as PostgresDecodingError {
             throw StoreError.database("\(c): unexpected column type: \(String(reflecting: e))")
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw StoreError.database("\(c): \(error)")
         }
     }
 

@@ -195,7 +195,7 @@ extension PostgresStore {
         return version
     }
 
-    /// Writes each event and, in the same statement, its change row when it changed anything.
+    /// Writes each resolved event and, in the same statement, its change row when it changed a row.
     private func apply(_ events: [Event], catalog: inout Catalog, _ conn: PostgresConnection) async throws {
         let logger = self.logger
         /// Runs `write` and logs a change for each row it returns: one round trip per event.
@@ -213,67 +213,30 @@ extension PostgresStore {
                 + "SELECT $\(n + 1), $\(n + 2), $\(n + 3), $\(n + 4), $\(n + 5) FROM n"
             try await conn.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
         }
-        func user(_ id: String, at t: Timestamp) async throws -> Int32 {
-            guard !id.isEmpty else { throw StoreError.emptyID("user") }
-            let (index, isNew) = catalog.users.intern(id)
-            if isNew {
-                try await logged("INSERT INTO users (idx, ext_id, created_at) VALUES (\(index), \(id), \(t))", .user, index, 0, 0, t)
-            }
-            return index
-        }
-        func checkTime(_ t: Timestamp) throws {
-            guard TimestampRange.contains(t) else { throw StoreError.timestampOutOfRange(t) }
-        }
-
-        for event in events {
-            switch event {
-            case .user(let id, let t):
-                try checkTime(t)
-                _ = try await user(id, at: t)
-            case .follow(let a, let b, let t):
-                try checkTime(t)
-                guard a != b else { continue }  // a self-follow carries no signal
-                let u = try await user(a, at: t), v = try await user(b, at: t)
+        for write in try catalog.resolve(events) {
+            switch write {
+            case .newUser(let u, let id, let t):
+                try await logged("INSERT INTO users (idx, ext_id, created_at) VALUES (\(u), \(id), \(t))", .user, u, 0, 0, t)
+            case .follow(let u, let v, let t):
                 try await logged(
                     "INSERT INTO follows (follower, followee, created_at) VALUES (\(u), \(v), \(t)) ON CONFLICT DO NOTHING",
                     .follow, u, v, 0, t)
-            case .unfollow(let a, let b, let t):
-                try checkTime(t)
-                guard a != b else { continue }
-                let u = try await user(a, at: t), v = try await user(b, at: t)
+            case .unfollow(let u, let v, let t):
                 try await logged("DELETE FROM follows WHERE follower = \(u) AND followee = \(v)", .unfollow, u, v, 0, t)
-            case .block(let a, let b, let t):
-                try checkTime(t)
-                guard a != b else { continue }
-                let u = try await user(a, at: t), v = try await user(b, at: t)
+            case .block(let u, let v, let t):
                 try await logged(
                     #"INSERT INTO blocks ("user", blocked, created_at) VALUES (\#(u), \#(v), \#(t)) ON CONFLICT DO NOTHING"#,
                     .block, u, v, 0, t)
-            case .unblock(let a, let b, let t):
-                try checkTime(t)
-                guard a != b else { continue }
-                let u = try await user(a, at: t), v = try await user(b, at: t)
+            case .unblock(let u, let v, let t):
                 try await logged(#"DELETE FROM blocks WHERE "user" = \#(u) AND blocked = \#(v)"#, .unblock, u, v, 0, t)
-            case .post(let id, let author, let t):
-                try checkTime(t)
-                guard !id.isEmpty else { throw StoreError.emptyID("post") }
-                let a = try await user(author, at: t)
-                let (index, isNew) = catalog.posts.intern(id)
-                if isNew {
-                    try await logged(
-                        "INSERT INTO posts (idx, ext_id, author, created_at) VALUES (\(index), \(id), \(a), \(t))",
-                        .post, a, index, 0, t)
-                }
-            case .interaction(let u0, let p, let kind, let t):
-                try checkTime(t)
-                guard let post = catalog.posts.index(of: p) else { throw StoreError.unknownPost(p) }
-                let u = try await user(u0, at: t)
+            case .newPost(let p, let id, let a, let t):
                 try await logged(
-                    #"INSERT INTO interactions ("user", post, kind, ts) VALUES (\#(u), \#(post), \#(Int16(kind.rawValue)), \#(t)) ON CONFLICT DO NOTHING"#,
-                    .interaction, u, post, kind.rawValue, t)
-            case .setFlags(let id, let flags, let t):
-                try checkTime(t)
-                let u = try await user(id, at: t)
+                    "INSERT INTO posts (idx, ext_id, author, created_at) VALUES (\(p), \(id), \(a), \(t))", .post, a, p, 0, t)
+            case .interaction(let u, let p, let kind, let t):
+                try await logged(
+                    #"INSERT INTO interactions ("user", post, kind, ts) VALUES (\#(u), \#(p), \#(Int16(kind.rawValue)), \#(t)) ON CONFLICT DO NOTHING"#,
+                    .interaction, u, p, kind.rawValue, t)
+            case .setFlags(let u, let flags, let t):
                 let f = Int16(flags.rawValue)
                 try await logged("UPDATE users SET flags = \(f) WHERE idx = \(u) AND flags <> \(f)", .setFlags, u, 0, flags.rawValue, t)
             }

@@ -84,14 +84,17 @@ let package = Package(
             ]),
 
         .testTarget(name: "OrbitCoreTests", dependencies: ["OrbitCore"]),
-        .testTarget(name: "OrbitStoreTests", dependencies: ["OrbitStore", "OrbitSynth"]),
+        // Fixtures shared by the two store test targets.
+        .target(name: "StoreTestSupport", dependencies: ["OrbitStore"], path: "Tests/StoreTestSupport"),
+        .testTarget(name: "OrbitStoreTests", dependencies: ["OrbitStore", "OrbitSynth", "StoreTestSupport"]),
         .testTarget(name: "OrbitSynthTests", dependencies: ["OrbitSynth"]),
         .testTarget(name: "OrbitRecommendTests", dependencies: ["OrbitRecommend", "OrbitStore"]),
         .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex"]),
         .testTarget(name: "NeuMFTests", dependencies: ["NeuMF"]),
         .testTarget(name: "OrbitEvalTests", dependencies: ["OrbitEval", "NeuMF"]),
         // One store suite, run against SQLite and PostgreSQL.
-        .testTarget(name: "StoreConformanceTests", dependencies: ["OrbitStore", "OrbitPostgres", "OrbitSynth"]),
+        .testTarget(
+            name: "StoreConformanceTests", dependencies: ["OrbitStore", "OrbitPostgres", "OrbitSynth", "StoreTestSupport"]),
         .testTarget(
             name: "OrbitServerTests",
             dependencies: [

@@ -105,15 +105,23 @@ public final class SQLiteStore: Store {
     ) async throws -> ImportSummary {
         let start = Date()
         return try await pool.writeWithoutTransaction { db in
-            let existing = try self.catalog(db)
             let importer = Importer(options: options) { file, fraction in
                 progress?("parse \(sources[file].path) \(Int(fraction * 100))%")
             }
-            let parsed = try importer.parse(sources, existing: existing)
+            let existing = try self.catalog(db)
+            var parsed = try importer.parse(sources, existing: existing)
             var summary = ImportSummary(report: parsed.report)
-            let parsedAt = Date()
-            summary.parseSeconds = parsedAt.timeIntervalSince(start)
-            try db.inTransaction {
+            var parsedAt = Date()
+            // IMMEDIATE takes the write lock first, so the ids counted next are final; another
+            // process may have added some while this one parsed, and then it parses again.
+            try db.inTransaction(.immediate) {
+                let now = try self.catalog(db)
+                if now.users.count != existing.users.count || now.posts.count != existing.posts.count {
+                    parsed = try importer.parse(sources, existing: now)
+                    summary = ImportSummary(report: parsed.report)
+                    parsedAt = Date()
+                }
+                summary.parseSeconds = parsedAt.timeIntervalSince(start)
                 progress?("write")
                 try self.write(parsed, into: &summary, db: db)
                 return .commit
@@ -243,16 +251,14 @@ public final class SQLiteStore: Store {
     @discardableResult
     public func append(_ events: [Event]) async throws -> Int64 {
         try await pool.writeWithoutTransaction { db in
-            var catalog = try self.catalog(db)
-            let before = catalog
-            do {
-                try db.inTransaction {
-                    try self.apply(events, catalog: &catalog, db: db)
-                    return .commit
-                }
-            } catch {
-                self.cachedCatalog.withLock { $0 = before }
-                throw error
+            var catalog = Catalog()
+            // IMMEDIATE takes the write lock before the ids are counted: another process's new
+            // users are seen, and none can be added before this commits. The cache is replaced
+            // only after a commit, so a refused batch leaves it as it was.
+            try db.inTransaction(.immediate) {
+                catalog = try self.catalog(db)
+                try self.apply(events, catalog: &catalog, db: db)
+                return .commit
             }
             self.cachedCatalog.withLock { $0 = catalog }
             return try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(version), 0) FROM changes") ?? 0
@@ -260,22 +266,17 @@ public final class SQLiteStore: Store {
     }
 
     private func apply(_ events: [Event], catalog: inout Catalog, db: Database) throws {
-        let insertUser = try RawStatement(db, "INSERT INTO users (idx, ext_id, created_at) VALUES (?, ?, ?)")
+        let writes = try catalog.resolve(events)
         let logChange = try RawStatement(db, "INSERT INTO changes (op, a, b, detail, ts) VALUES (?, ?, ?, ?, ?)")
-
-        func user(_ id: String, at t: Timestamp) throws -> Int32 {
-            guard !id.isEmpty else { throw StoreError.emptyID("user") }
-            let (index, isNew) = catalog.users.intern(id)
-            if isNew {
-                insertUser.bind(1, Int64(index))
-                insertUser.bind(2, id)
-                insertUser.bind(3, t)
-                try insertUser.run()
-                try log(.user, index, 0, 0, t)
-            }
-            return index
-        }
-        func log(_ op: Change.Operation, _ a: Int32, _ b: Int32, _ detail: UInt8, _ t: Timestamp) throws {
+        /// Runs `sql` with `binds` and logs the change when it changed a row.
+        func logged(
+            _ sql: String, _ binds: [Int64], text: String? = nil,
+            _ op: Change.Operation, _ a: Int32, _ b: Int32, _ detail: UInt8, _ t: Timestamp
+        ) throws {
+            let n = try RawStatement(db, sql)
+            for (k, v) in binds.enumerated() { n.bind(Int32(k + 1), v) }
+            if let text { n.bind(Int32(binds.count + 1), text) }
+            guard try n.run() > 0 else { return }
             logChange.bind(1, Int64(op.rawValue))
             logChange.bind(2, Int64(a))
             logChange.bind(3, Int64(b))
@@ -283,65 +284,34 @@ public final class SQLiteStore: Store {
             logChange.bind(5, t)
             try logChange.run()
         }
-        func checkTime(_ t: Timestamp) throws {
-            guard TimestampRange.contains(t) else { throw StoreError.timestampOutOfRange(t) }
-        }
 
-        for event in events {
-            switch event {
-            case .user(let id, let t):
-                try checkTime(t)
-                _ = try user(id, at: t)
-            case .follow(let a, let b, let t), .unfollow(let a, let b, let t):
-                try checkTime(t)
-                guard a != b else { continue }  // a self-follow carries no signal
-                let u = try user(a, at: t), v = try user(b, at: t)
-                if case .follow = event {
-                    let n = try RawStatement(db, "INSERT OR IGNORE INTO follows (follower, followee, created_at) VALUES (?, ?, ?)")
-                    n.bind(1, Int64(u)); n.bind(2, Int64(v)); n.bind(3, t)
-                    if try n.run() > 0 { try log(.follow, u, v, 0, t) }
-                } else {
-                    let n = try RawStatement(db, "DELETE FROM follows WHERE follower = ? AND followee = ?")
-                    n.bind(1, Int64(u)); n.bind(2, Int64(v))
-                    if try n.run() > 0 { try log(.unfollow, u, v, 0, t) }
-                }
-            case .block(let a, let b, let t), .unblock(let a, let b, let t):
-                try checkTime(t)
-                guard a != b else { continue }
-                let u = try user(a, at: t), v = try user(b, at: t)
-                if case .block = event {
-                    let n = try RawStatement(db, "INSERT OR IGNORE INTO blocks (user, blocked, created_at) VALUES (?, ?, ?)")
-                    n.bind(1, Int64(u)); n.bind(2, Int64(v)); n.bind(3, t)
-                    if try n.run() > 0 { try log(.block, u, v, 0, t) }
-                } else {
-                    let n = try RawStatement(db, "DELETE FROM blocks WHERE user = ? AND blocked = ?")
-                    n.bind(1, Int64(u)); n.bind(2, Int64(v))
-                    if try n.run() > 0 { try log(.unblock, u, v, 0, t) }
-                }
-            case .post(let id, let author, let t):
-                try checkTime(t)
-                guard !id.isEmpty else { throw StoreError.emptyID("post") }
-                let a = try user(author, at: t)
-                let (index, isNew) = catalog.posts.intern(id)
-                if isNew {
-                    let n = try RawStatement(db, "INSERT INTO posts (idx, ext_id, author, created_at) VALUES (?, ?, ?, ?)")
-                    n.bind(1, Int64(index)); n.bind(2, id); n.bind(3, Int64(a)); n.bind(4, t)
-                    try n.run()
-                    try log(.post, a, index, 0, t)
-                }
-            case .interaction(let u0, let p, let kind, let t):
-                try checkTime(t)
-                guard let post = catalog.posts.index(of: p) else { throw StoreError.unknownPost(p) }
-                let u = try user(u0, at: t)
-                let n = try RawStatement(db, "INSERT OR IGNORE INTO interactions (user, post, kind, ts) VALUES (?, ?, ?, ?)")
-                n.bind(1, Int64(u)); n.bind(2, Int64(post)); n.bind(3, Int64(kind.rawValue)); n.bind(4, t)
-                if try n.run() > 0 { try log(.interaction, u, post, kind.rawValue, t) }
-            case .setFlags(let id, let flags, let t):
-                try checkTime(t)
-                let u = try user(id, at: t)
-                let n = try RawStatement(db, "UPDATE users SET flags = ? WHERE idx = ? AND flags != ?")
-                n.bind(1, Int64(flags.rawValue)); n.bind(2, Int64(u)); n.bind(3, Int64(flags.rawValue))
-                if try n.run() > 0 { try log(.setFlags, u, 0, flags.rawValue, t) }
+        for write in writes {
+            switch write {
+            case .newUser(let u, let id, let t):
+                try logged("INSERT INTO users (idx, created_at, ext_id) VALUES (?, ?, ?)", [Int64(u), t], text: id, .user, u, 0, 0, t)
+            case .follow(let u, let v, let t):
+                try logged(
+                    "INSERT OR IGNORE INTO follows (follower, followee, created_at) VALUES (?, ?, ?)", [Int64(u), Int64(v), t],
+                    .follow, u, v, 0, t)
+            case .unfollow(let u, let v, let t):
+                try logged("DELETE FROM follows WHERE follower = ? AND followee = ?", [Int64(u), Int64(v)], .unfollow, u, v, 0, t)
+            case .block(let u, let v, let t):
+                try logged(
+                    "INSERT OR IGNORE INTO blocks (user, blocked, created_at) VALUES (?, ?, ?)", [Int64(u), Int64(v), t],
+                    .block, u, v, 0, t)
+            case .unblock(let u, let v, let t):
+                try logged("DELETE FROM blocks WHERE user = ? AND blocked = ?", [Int64(u), Int64(v)], .unblock, u, v, 0, t)
+            case .newPost(let p, let id, let a, let t):
+                try logged(
+                    "INSERT INTO posts (idx, author, created_at, ext_id) VALUES (?, ?, ?, ?)", [Int64(p), Int64(a), t], text: id,
+                    .post, a, p, 0, t)
+            case .interaction(let u, let p, let kind, let t):
+                try logged(
+                    "INSERT OR IGNORE INTO interactions (user, post, kind, ts) VALUES (?, ?, ?, ?)",
+                    [Int64(u), Int64(p), Int64(kind.rawValue), t], .interaction, u, p, kind.rawValue, t)
+            case .setFlags(let u, let flags, let t):
+                let f = Int64(flags.rawValue)
+                try logged("UPDATE users SET flags = ? WHERE idx = ? AND flags != ?", [f, Int64(u), f], .setFlags, u, 0, flags.rawValue, t)
             }
         }
     }
@@ -451,17 +421,21 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func externalIDs(usersFrom: Int32, postsFrom: Int32) async throws -> (users: [String], posts: [String]) {
-        try await pool.read { db in
-            let c = try self.catalog(db)
-            let users = Int(max(usersFrom, 0)) < c.users.count ? Array(c.users.externalIDs[Int(max(usersFrom, 0))...]) : []
-            let posts = Int(max(postsFrom, 0)) < c.posts.count ? Array(c.posts.externalIDs[Int(max(postsFrom, 0))...]) : []
-            return (users, posts)
-        }
-    }
-
     public func currentVersion() async throws -> Int64 {
         try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(version), 0) FROM changes") ?? 0 }
+    }
+
+    public func externalIDs(usersFrom: Int32, postsFrom: Int32) async throws -> (users: [String], posts: [String]) {
+        try await pool.read { db in
+            func ids(_ table: String, from: Int32) throws -> [String] {
+                var out: [String] = []
+                let s = try RawStatement(db, "SELECT ext_id FROM \(table) WHERE idx >= ? ORDER BY idx")
+                s.bind(1, Int64(from))
+                try s.forEach { out.append(columnText($0, 0)) }
+                return out
+            }
+            return (try ids("users", from: usersFrom), try ids("posts", from: postsFrom))
+        }
     }
 
     public func counts() async throws -> StoreCounts {

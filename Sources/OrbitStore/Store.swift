@@ -137,8 +137,8 @@ public protocol Store: Sendable {
     /// Row counts.
     func counts() async throws -> StoreCounts
 
-    /// External ids of the users with index ≥ `usersFrom` and of the posts with index ≥ `postsFrom`,
-    /// in index order: how a server learns the ids of users and posts created after its snapshot.
+    /// The external ids of the users with index ≥ `usersFrom` and the posts with index ≥
+    /// `postsFrom`, in index order: how a server holding an older snapshot names new users and posts.
     func externalIDs(usersFrom: Int32, postsFrom: Int32) async throws -> (users: [String], posts: [String])
 }
 

@@ -1,49 +1,7 @@
 import Foundation
-@testable import OrbitStore
-
-/// A fresh folder under the system temporary directory, removed by `remove()`.
-struct TempDir {
-    let path: String
-
-    init() {
-        path = NSTemporaryDirectory() + "orbit-test-" + UUID().uuidString
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    func file(_ name: String, _ contents: String) -> String {
-        let p = path + "/" + name
-        _ = FileManager.default.createFile(atPath: p, contents: Data(contents.utf8))
-        return p
-    }
-
-    func file(_ name: String, bytes: [UInt8]) -> String {
-        let p = path + "/" + name
-        _ = FileManager.default.createFile(atPath: p, contents: Data(bytes))
-        return p
-    }
-
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
-}
-
-/// Runs a command and returns its exit status.
-@discardableResult
-func run(_ executable: String, _ args: [String]) throws -> Int32 {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable)
-    p.arguments = args
-    try p.run()
-    p.waitUntilExit()
-    return p.terminationStatus
-}
 
 /// The `orbit` executable built beside the test bundle.
 func orbitExecutable() -> String {
     let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     return dir.appendingPathComponent("orbit").path
-}
-
-extension Store {
-    func importOne(_ path: String, _ format: ImportFormat, skipBadRows: Bool = false) async throws -> ImportSummary {
-        try await importFiles([ImportSource(path: path, format: format)], options: ImportOptions(skipBadRows: skipBadRows), progress: nil)
-    }
 }

@@ -2,6 +2,7 @@ import Logging
 import OrbitCore
 import OrbitStore
 import PostgresNIO
+import Synchronization
 
 extension PostgresStore {
     public func loadSnapshot() async throws -> LoadedSnapshot {
@@ -17,55 +18,88 @@ extension PostgresStore {
             c.version = try await self.version(conn)
             let catalog = try await self.catalog(conn)
             c.userCount = catalog.users.count
-            c.userFlags = Array(repeating: [], count: c.userCount)
-            c.userCreatedAt = Array(repeating: 0, count: c.userCount)
-            try await self.forEachRow("SELECT idx, created_at, flags FROM users", conn) { (r: inout IntRow) in
-                let i = Int(r.int())
-                c.userCreatedAt[i] = r.int()
-                c.userFlags[i] = UserFlags(rawValue: UInt8(truncatingIfNeeded: r.int()))
-            }
-            try await self.forEachRow(#"SELECT "user", blocked FROM blocks"#, conn) { (r: inout IntRow) in
-                c.blockUser.append(r.int32())
-                c.blockBlocked.append(r.int32())
-            }
-            c.postAuthor = Array(repeating: 0, count: catalog.posts.count)
-            c.postCreatedAt = Array(repeating: 0, count: catalog.posts.count)
-            try await self.forEachRow("SELECT idx, author, created_at FROM posts", conn) { (r: inout IntRow) in
-                let i = Int(r.int())
-                c.postAuthor[i] = r.int32()
-                c.postCreatedAt[i] = r.int()
-            }
-            let follows = try await conn.scalar("SELECT COUNT(*) FROM follows", as: Int.self, logger: self.logger)
-            c.followFollower.reserveCapacity(follows)
-            c.followFollowee.reserveCapacity(follows)
-            c.followCreatedAt.reserveCapacity(follows)
-            try await self.forEachRow("SELECT follower, followee, created_at FROM follows", conn) { (r: inout IntRow) in
-                c.followFollower.append(r.int32())
-                c.followFollowee.append(r.int32())
-                c.followCreatedAt.append(r.int())
-            }
-            let interactions = try await conn.scalar("SELECT COUNT(*) FROM interactions", as: Int.self, logger: self.logger)
-            c.interactionUser.reserveCapacity(interactions)
-            c.interactionPost.reserveCapacity(interactions)
-            c.interactionKind.reserveCapacity(interactions)
-            c.interactionTime.reserveCapacity(interactions)
-            try await self.forEachRow(#"SELECT "user", post, kind, ts FROM interactions"#, conn) { (r: inout IntRow) in
-                c.interactionUser.append(r.int32())
-                c.interactionPost.append(r.int32())
-                c.interactionKind.append(UInt8(truncatingIfNeeded: r.int()))
-                c.interactionTime.append(r.int())
-            }
+            (c.userCreatedAt, c.userFlags) = try await self.readUsers(count: c.userCount, conn)
+            (c.postAuthor, c.postCreatedAt) = try await self.readPosts(count: catalog.posts.count, conn)
+            (c.blockUser, c.blockBlocked) = try await self.readBlocks(conn)
+            (c.followFollower, c.followFollowee, c.followCreatedAt) = try await self.readFollows(conn)
+            (c.interactionUser, c.interactionPost, c.interactionKind, c.interactionTime) = try await self.readInteractions(conn)
             return (c, catalog)
         }
     }
 
-    /// Streams the rows of `query` to `body` as they arrive, without buffering the result.
-    func forEachRow(_ query: PostgresQuery, _ conn: PostgresConnection, _ body: (inout IntRow) throws -> Void) async throws {
-        for try await row in try await conn.query(query, logger: logger) {
+    /// Streams the rows of `query` into `state` as they arrive: `body` runs on the connection's
+    /// event loop, without the task switch per row of `for try await`, which made reads of
+    /// millions of rows several times slower.
+    private func stream<State: Sendable>(
+        _ query: PostgresQuery, _ conn: PostgresConnection, into state: State,
+        _ body: @escaping @Sendable (inout State, inout IntRow) -> Void
+    ) async throws -> State {
+        let box = Box(state)
+        _ = try await conn.query(query, logger: logger) { row in
             var r = IntRow(row)
-            try body(&r)
+            box.value.withLock { body(&$0, &r) }
+        }.get()
+        return box.value.withLock { $0 }
+    }
+
+    private func readUsers(count: Int, _ conn: PostgresConnection) async throws -> ([Timestamp], [UserFlags]) {
+        let empty = ([Timestamp](repeating: 0, count: count), [UserFlags](repeating: [], count: count))
+        return try await stream("SELECT idx, created_at, flags FROM users", conn, into: empty) { s, r in
+            let i = Int(r.int())
+            s.0[i] = r.int()
+            s.1[i] = UserFlags(rawValue: UInt8(truncatingIfNeeded: r.int()))
         }
     }
+
+    private func readPosts(count: Int, _ conn: PostgresConnection) async throws -> ([UserIndex], [Timestamp]) {
+        let empty = ([UserIndex](repeating: 0, count: count), [Timestamp](repeating: 0, count: count))
+        return try await stream("SELECT idx, author, created_at FROM posts", conn, into: empty) { s, r in
+            let i = Int(r.int())
+            s.0[i] = r.int32()
+            s.1[i] = r.int()
+        }
+    }
+
+    private func readBlocks(_ conn: PostgresConnection) async throws -> ([UserIndex], [UserIndex]) {
+        try await stream(#"SELECT "user", blocked FROM blocks"#, conn, into: ([UserIndex](), [UserIndex]())) { s, r in
+            s.0.append(r.int32())
+            s.1.append(r.int32())
+        }
+    }
+
+    private func readFollows(_ conn: PostgresConnection) async throws -> ([UserIndex], [UserIndex], [Timestamp]) {
+        let n = try await conn.scalar("SELECT COUNT(*) FROM follows", as: Int.self, logger: logger)
+        var empty = ([UserIndex](), [UserIndex](), [Timestamp]())
+        empty.0.reserveCapacity(n)
+        empty.1.reserveCapacity(n)
+        empty.2.reserveCapacity(n)
+        return try await stream("SELECT follower, followee, created_at FROM follows", conn, into: empty) { s, r in
+            s.0.append(r.int32())
+            s.1.append(r.int32())
+            s.2.append(r.int())
+        }
+    }
+
+    private func readInteractions(_ conn: PostgresConnection) async throws -> ([UserIndex], [PostIndex], [UInt8], [Timestamp]) {
+        let n = try await conn.scalar("SELECT COUNT(*) FROM interactions", as: Int.self, logger: logger)
+        var empty = ([UserIndex](), [PostIndex](), [UInt8](), [Timestamp]())
+        empty.0.reserveCapacity(n)
+        empty.1.reserveCapacity(n)
+        empty.2.reserveCapacity(n)
+        empty.3.reserveCapacity(n)
+        return try await stream(#"SELECT "user", post, kind, ts FROM interactions"#, conn, into: empty) { s, r in
+            s.0.append(r.int32())
+            s.1.append(r.int32())
+            s.2.append(UInt8(truncatingIfNeeded: r.int()))
+            s.3.append(r.int())
+        }
+    }
+}
+
+/// A value shared with the event loop that fills it.
+private final class Box<Value: Sendable>: Sendable {
+    let value: Mutex<Value>
+    init(_ value: Value) { self.value = Mutex(value) }
 }
 
 /// A row of integer columns read left to right, straight from the binary wire format: the

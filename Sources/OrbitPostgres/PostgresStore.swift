@@ -43,15 +43,15 @@ public final class PostgresStore: Store {
         }
         let store = PostgresStore(configuration: configuration, logger: logger)
         let client = store.client
-        store.runTask.withLock { task in
-            // An immediate task has entered run() by the time open returns, so the first query
-            // does not find the pool stopped.
-            if #available(macOS 26, *) {
-                task = Task.immediate { await client.run() }
-            } else {
-                task = Task { await client.run() }
-            }
+        // An immediate task has entered run() by the time open returns, so the first query does
+        // not find the pool stopped.
+        let task: Task<Void, Never>
+        if #available(macOS 26, *) {
+            task = Task.immediate { await client.run() }
+        } else {
+            task = Task { await client.run() }
         }
+        store.runTask.withLock { $0 = task }
         return store
     }
 

@@ -98,7 +98,7 @@ let package = Package(
         .testTarget(
             name: "OrbitServerTests",
             dependencies: [
-                "OrbitServer", "OrbitStore", "OrbitSynth",
+                "OrbitServer", "OrbitStore", "OrbitPostgres", "OrbitSynth",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import OrbitPostgres
 import OrbitServer
 import OrbitStore
 
@@ -80,7 +81,6 @@ struct Serve: AsyncParsableCommand {
             logger.notice("no write token configured; generated one for this run", metadata: ["write_token": "\(token)"])
         }
         let opened = try await StoreLocation(c.store).open(logger: logger)
-        defer { Task { await opened.close() } }
         let service = OrbitService(configuration: c, store: opened.store, logger: logger)
         let (host, where_) = (c.host, StoreLocation(c.store).redacted)
         let app = service.application { port in
@@ -88,7 +88,13 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data("orbit listening on \(host):\(port)\n".utf8))
             logger.notice("listening", metadata: ["address": "\(host):\(port)", "store": "\(where_)"])
         }
-        try await app.runService()
+        do {
+            try await app.runService()
+        } catch {
+            await opened.close()
+            throw error
+        }
+        await opened.close()
         logger.notice("stopped")
     }
 }
@@ -115,7 +121,8 @@ struct StoreLocation {
 
     func open(logger: Logger) async throws -> Opened {
         if isPostgres {
-            throw ValidationError("PostgreSQL stores are not available in this build yet")
+            let store = try await PostgresStore.open(url: value, logger: logger)
+            return Opened(store: store, close: { await store.close() })
         }
         return Opened(store: try SQLiteStore(path: value), close: {})
     }

@@ -270,12 +270,22 @@ struct API: Sendable {
         return (id, u)
     }
 
-    func followRecommendations(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    /// What every per-user read starts with: the state, the user, and the `k` and `explain` parameters.
+    private struct UserRead {
+        let state: LiveState, id: String, user: UserIndex, query: Query, k: Int, explain: Bool
+    }
+
+    private func userRead(_ request: Request, _ context: BasicRequestContext) throws(APIError) -> UserRead {
         let s = try live()
         let (id, u) = try user(context, in: s)
         let q = Query(request)
-        let k = try q.int("k", default: 20, in: 1...configuration.maxK)
-        let explain = try q.bool("explain")
+        return UserRead(state: s, id: id, user: u, query: q, k: try q.int("k", default: 20, in: 1...configuration.maxK),
+                        explain: try q.bool("explain"))
+    }
+
+    func followRecommendations(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let r = try userRead(request, context)
+        let (s, id, u, q, k, explain) = (r.state, r.id, r.user, r.query, r.k, r.explain)
         var logic: ModelLogic?
         if let raw = q["logic"] {
             guard let l = ModelLogic(rawValue: raw) else {
@@ -289,22 +299,15 @@ struct API: Sendable {
     }
 
     func postRecommendations(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let s = try live()
-        let (id, u) = try user(context, in: s)
-        let q = Query(request)
-        let k = try q.int("k", default: 20, in: 1...configuration.maxK)
-        let explain = try q.bool("explain")
-        let items = s.engine.posts(view: s.view).recommend(user: u, k: k)
-        return try JSONResponse.make(PostRecommendations(user: id, items: items.map { PostItem($0, state: s, explain: explain) }))
+        let r = try userRead(request, context)
+        let items = r.state.engine.posts(view: r.state.view).recommend(user: r.user, k: r.k)
+        return try JSONResponse.make(PostRecommendations(user: r.id, items: items.map { PostItem($0, state: r.state, explain: r.explain) }))
     }
 
     func feed(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let s = try live()
-        let (id, u) = try user(context, in: s)
-        let q = Query(request)
-        let k = try q.int("k", default: 20, in: 1...configuration.maxK)
-        let posts = try q.int("posts", default: k / 2, in: 0...configuration.maxK)
-        let explain = try q.bool("explain")
+        let r = try userRead(request, context)
+        let (s, id, u, k, explain) = (r.state, r.id, r.user, r.k, r.explain)
+        let posts = try r.query.int("posts", default: k / 2, in: 0...configuration.maxK)
         let view = s.view
         let follow = s.engine.follow.with(view: view)
         let items = mixedFeed(user: u, k: k, posts: posts, postRecommender: s.engine.posts(view: view), followRecommender: follow)

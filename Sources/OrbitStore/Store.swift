@@ -128,6 +128,10 @@ public protocol Store: Sendable {
     /// Reads the whole store into an immutable snapshot and its catalog.
     func loadSnapshot() async throws -> LoadedSnapshot
 
+    /// Reads the whole store as columns (the raw interaction log included, which the snapshot
+    /// aggregates away): what training the click model needs.
+    func loadColumns() async throws -> (Snapshot.Columns, Catalog)
+
     /// Changes recorded after `version`, oldest first, at most `limit`.
     func changes(since version: Int64, limit: Int) async throws -> [Change]
 

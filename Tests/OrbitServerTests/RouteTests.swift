@@ -296,6 +296,8 @@ private func activeUser(_ f: ServerFixture) -> String {
             let follow = model["followModel"] as? [String: Any]
             #expect(follow?["origin"] as? String == "trained")
             #expect(follow?["validationHR10"] is Double)
+            #expect((model["clickModel"] as? [String: Any])?["origin"] as? String == "trained")
+            #expect(FileManager.default.fileExists(atPath: f.service.configuration.clickModel))
             #expect(try await c.get("/v1/users/\(u)").object["knownToFollowModel"] as? Bool == true)
             // Writes made during the swaps are still visible after them.
             #expect(try await c.get("/v1/users/u10").object["followees"] as? Int ?? 0 >= 1)

@@ -60,15 +60,25 @@ actor Refresher {
         running = true
         defer { running = false }
         let start = Date()
-        let loaded = try await store.loadSnapshot()
+        // Retraining needs the raw interaction log for the click model; a plain rebuild does not.
+        let columns = retrain ? try await store.loadColumns() : nil
+        let loaded: LoadedSnapshot
+        if let (c, catalog) = columns {
+            loaded = LoadedSnapshot(snapshot: Snapshot.build(c), catalog: catalog)
+        } else {
+            loaded = try await store.loadSnapshot()
+        }
         let loadSeconds = Date().timeIntervalSince(start)
         var models = state.current?.engine.models ?? ModelSet()
         var trainSeconds: Double?
-        if retrain {
+        if let columns = columns?.0 {
             let t0 = Date()
             models.follow = nil
             (models.follow, models.followStatus) = try await Self.trainFollowModel(
                 loaded.snapshot, configuration: configuration, logger: logger)
+            if let fitted = try Self.fitClickModel(columns, follow: models.follow, path: configuration.clickModel, logger: logger) {
+                (models.click, models.clickStatus) = fitted
+            }
             trainSeconds = Date().timeIntervalSince(t0)
         } else {
             try Self.reloadChangedFiles(&models, configuration: configuration, logger: logger)
@@ -122,6 +132,25 @@ actor Refresher {
                 throw RefreshError.modelFile(path: c.clickModel, reason: "\(error)")
             }
         }
+    }
+
+    /// Fits the click model on the impressions of the last 20% of the interaction log (features as
+    /// of the start of that window, the new follow model as the affinity feature) and writes it
+    /// atomically. Nil when the store has too few interactions to learn from.
+    static func fitClickModel(
+        _ columns: Snapshot.Columns, follow: NeuMFModel?, path: String, logger: Logger
+    ) throws -> (ClickModel, ModelStatus)? {
+        guard columns.interactionTime.count >= 100 else { return nil }
+        let featureTime = ClickModelTraining.quantile(columns, 0.8)
+        let affinity = follow.map { NeuMFPairScorer(model: $0, threads: 1) }
+        let (model, impressions, clicked) = ClickModelTraining.fit(columns, featureTime: featureTime, affinity: affinity)
+        guard impressions > 0, clicked > 0 else { return nil }
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        try JSONEncoder().encode(model).write(to: URL(fileURLWithPath: path), options: .atomic)
+        logger.info("click model fitted", metadata: ["impressions": "\(impressions)", "clicked": "\(clicked)"])
+        return (model, ModelStatus(kind: "click_lr", path: path, origin: "trained", trainedAt: Date(),
+                                   parameters: model.weights.count, users: 0))
     }
 
     /// Trains the follow model on the snapshot's graph (validation: each sampled user's latest

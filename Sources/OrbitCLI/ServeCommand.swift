@@ -17,7 +17,7 @@ struct Serve: AsyncParsableCommand {
             Writes (POST /v1/events, /v1/follows, ...) and admin routes need "Authorization: Bearer <write token>". \
             With no write token configured, one is generated and logged at start. Reads are open unless read \
             tokens are configured. Every acknowledged write is in the store before the answer and visible to the \
-            next request; the snapshot is rebuilt every --refresh-seconds and the follow model retrained every \
+            next request; the snapshot is rebuilt every --refresh-seconds and the follow and click models retrained every \
             --retrain-seconds (or on demand: POST /v1/admin/refresh?retrain=true), then swapped in without \
             pausing requests. Several replicas can share one PostgreSQL store (--store postgres://...); each \
             polls the store's change log every --poll-seconds. SIGTERM or SIGINT: stop accepting, finish \
@@ -33,7 +33,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Follow model file (loaded when present; written on retraining).") var followModel: String?
     @Option(help: "Click model file (JSON; loaded when present).") var clickModel: String?
     @Option(help: "Rebuild the snapshot every this many seconds (0: on demand only; default 600).") var refreshSeconds: Double?
-    @Option(help: "Retrain the follow model every this many seconds (0: on demand only; default 0).") var retrainSeconds: Double?
+    @Option(help: "Retrain the follow and click models every this many seconds (0: on demand only; default 0).") var retrainSeconds: Double?
     @Option(help: "Poll the store for other replicas' writes every this many seconds (0: never; default 1).") var pollSeconds: Double?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
     @Flag(help: "Print the effective configuration as JSON (tokens hidden) and exit.") var printConfig = false

@@ -40,9 +40,40 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         public var validationUsers = 5_000
         public var threads = 0
         public init() {}
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = Training()
+            factors = try c.decodeIfPresent(Int.self, forKey: .factors) ?? d.factors
+            layers = try c.decodeIfPresent([Int].self, forKey: .layers) ?? d.layers
+            epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? d.epochs
+            validationUsers = try c.decodeIfPresent(Int.self, forKey: .validationUsers) ?? d.validationUsers
+            threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? d.threads
+        }
     }
 
     public init() {}
+
+    /// Keys absent from a file keep their defaults; unknown keys are ignored.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = ServerConfiguration()
+        func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T { try c.decodeIfPresent(T.self, forKey: key) ?? fallback }
+        host = try value(.host, d.host)
+        port = try value(.port, d.port)
+        store = try value(.store, d.store)
+        writeTokens = try value(.writeTokens, d.writeTokens)
+        readTokens = try value(.readTokens, d.readTokens)
+        followModel = try value(.followModel, d.followModel)
+        clickModel = try value(.clickModel, d.clickModel)
+        refreshSeconds = try value(.refreshSeconds, d.refreshSeconds)
+        retrainSeconds = try value(.retrainSeconds, d.retrainSeconds)
+        pollSeconds = try value(.pollSeconds, d.pollSeconds)
+        maxBodyBytes = try value(.maxBodyBytes, d.maxBodyBytes)
+        maxBatch = try value(.maxBatch, d.maxBatch)
+        maxK = try value(.maxK, d.maxK)
+        training = try value(.training, d.training)
+    }
 
     /// Environment variables read by `applyingEnvironment`, with what they set.
     public static let environmentVariables: [(String, String)] = [

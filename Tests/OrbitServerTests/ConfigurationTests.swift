@@ -1,0 +1,37 @@
+import Foundation
+import OrbitServer
+import Testing
+
+@Suite struct ConfigurationTests {
+    @Test func fileThenEnvironmentThenValidationEachSayWhatIsWrong() throws {
+        let path = NSTemporaryDirectory() + "orbit-config-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data(#"{"port": 9090, "store": "x.sqlite", "maxK": 50, "training": {"epochs": 3}}"#.utf8).write(to: URL(fileURLWithPath: path))
+        var c = try ServerConfiguration.load(file: path)
+        #expect(c.port == 9090 && c.store == "x.sqlite" && c.maxK == 50 && c.training.epochs == 3)
+        #expect(c.host == "127.0.0.1" && c.training.factors == ServerConfiguration.Training().factors)  // defaults kept
+
+        c = try c.applyingEnvironment([
+            "ORBIT_PORT": "7070", "ORBIT_WRITE_TOKENS": " aaaaaaaaaaaaaaaa , bbbbbbbbbbbbbbbb ", "ORBIT_POLL_SECONDS": "0.5",
+        ])
+        #expect(c.port == 7070 && c.writeTokens == ["aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb"] && c.pollSeconds == 0.5)
+        _ = try c.validated()
+
+        #expect(throws: ConfigurationError.self) { try c.applyingEnvironment(["ORBIT_PORT": "eighty"]) }
+        var bad = c
+        bad.writeTokens = ["short"]
+        #expect(throws: ConfigurationError.self) { try bad.validated() }
+        bad = c
+        bad.port = 70_000
+        #expect(throws: ConfigurationError.self) { try bad.validated() }
+
+        try Data(#"{"port": "not a number"}"#.utf8).write(to: URL(fileURLWithPath: path))
+        do {
+            _ = try ServerConfiguration.load(file: path)
+            Issue.record("a string port was accepted")
+        } catch {
+            #expect("\(error)".contains("port") && "\(error)".contains("integer"), "\(error)")
+        }
+        #expect(throws: ConfigurationError.self) { try ServerConfiguration.load(file: path + ".missing") }
+    }
+}

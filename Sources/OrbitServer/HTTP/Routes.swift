@@ -176,7 +176,17 @@ struct API: Sendable {
     }
 
     /// Appends atomically, then waits until the serving state holds the write: the next request sees it.
+    /// Writes run at high priority: under a flood of reads they would otherwise wait behind every
+    /// queued read at each of their suspension points (store, catch-up).
+    private func prioritised<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await Task(priority: .high) { try await body() }.value
+    }
+
     private func write(_ events: [Event], paths: [String]) async throws -> WriteResult {
+        try await prioritised { try await self.writeNow(events, paths: paths) }
+    }
+
+    private func writeNow(_ events: [Event], paths: [String]) async throws -> WriteResult {
         let version: Int64
         do {
             version = try await service.store.append(events)
@@ -189,6 +199,10 @@ struct API: Sendable {
     }
 
     private func writePerItem(_ inputs: [EventInput], now: Timestamp) async throws -> WriteResult {
+        try await prioritised { try await self.writePerItemNow(inputs, now: now) }
+    }
+
+    private func writePerItemNow(_ inputs: [EventInput], now: Timestamp) async throws -> WriteResult {
         var items: [WriteResult.Item] = []
         var good: [(Int, Event)] = []
         for (i, input) in inputs.enumerated() {

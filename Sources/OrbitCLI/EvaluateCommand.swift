@@ -110,7 +110,7 @@ struct Evaluate: AsyncParsableCommand {
         print("\(net.userCount) users, \(net.posts.count) posts, \(net.interactions.count) interactions; "
             + "\(trainCount) training impressions (\(trainClicked) clicked), \(test.count) test impressions (\(test.filter(\.2).count) clicked)")
         print(String(format: "click model: features and fit (30 epochs) in %.2f s", Date().timeIntervalSince(t0)))
-        if let saveClickModel { try JSONEncoder().encode(clickModel).write(to: URL(fileURLWithPath: saveClickModel), options: .atomic) }
+        if let saveClickModel { try clickModel.save(to: saveClickModel) }
         print("click model weights: " + zip(ClickModel.featureNames, clickModel.weights).map { "\($0) \(String(format: "%.3f", $1))" }.joined(separator: ", "))
         let aff80 = try followModel(s80)
         let view80 = LiveView(snapshot: s80)

@@ -41,7 +41,7 @@ struct Feed: AsyncParsableCommand {
         config.maxConsecutiveSameAuthor = maxRun
         var scorer: (any PostScorer)?
         if let clickModel {
-            let m = try JSONDecoder().decode(ClickModel.self, from: Data(contentsOf: URL(fileURLWithPath: clickModel)))
+            let m = try ClickModel.load(from: clickModel)
             scorer = ClickModelScorer(model: m, affinity: follow.scorer, now: follow.now)
         }
         let postRec = PostRecommender(view: follow.view, hot: follow.leaderboards.hot, now: follow.now, config: config, scorer: scorer)

@@ -237,9 +237,7 @@ extension Train {
         let t = ClickModelTraining.quantile(columns, clickSplit)
         let start = Date()
         let (model, n, clicked) = ClickModelTraining.fit(columns, featureTime: t, affinity: affinity)
-        let dir = (clickOut as NSString).deletingLastPathComponent
-        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        try JSONEncoder().encode(model).write(to: URL(fileURLWithPath: clickOut), options: .atomic)
+        try model.save(to: clickOut)
         print(String(format: "click model fitted on %d impressions (%d clicked) after %.0f%% of the log in %.2f s%@; written to %@",
                      n, clicked, clickSplit * 100, Date().timeIntervalSince(start),
                      affinity == nil ? " (no follow model: affinity feature constant)" : "", clickOut))

@@ -1,3 +1,4 @@
+import Foundation
 import NeuMF
 import OrbitCore
 
@@ -190,5 +191,33 @@ public enum ClickModelTraining {
             return ClickModel.features(user: u, post: p, view: view, now: featureTime, affinity: aff)
         }
         return (ClickModel.fit(features: x, labels: train.map(\.2)), train.count, train.filter(\.2).count)
+    }
+}
+
+/// Why a click-model file was refused.
+public enum ClickModelFileError: Error, CustomStringConvertible, Sendable {
+    case wrongShape(path: String, found: Int)
+
+    public var description: String {
+        switch self {
+        case .wrongShape(let path, let found):
+            "\(path): expected \(ClickModel.featureNames.count) weights, found \(found); refit it with this version of Orbit"
+        }
+    }
+}
+
+extension ClickModel {
+    /// Writes the model as JSON, atomically (a temporary file renamed over the old one), creating the folder.
+    public func save(to path: String) throws {
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        try JSONEncoder().encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    /// Reads a model written by `save(to:)`, refusing one with a different number of features.
+    public static func load(from path: String) throws -> ClickModel {
+        let m = try JSONDecoder().decode(ClickModel.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        guard m.weights.count == featureNames.count else { throw ClickModelFileError.wrongShape(path: path, found: m.weights.count) }
+        return m
     }
 }

@@ -119,15 +119,10 @@ actor Refresher {
         }
         if let m = modified(c.clickModel), models.clickStatus.map({ $0.trainedAt < m }) ?? true {
             do {
-                let model = try JSONDecoder().decode(ClickModel.self, from: Data(contentsOf: URL(fileURLWithPath: c.clickModel)))
-                guard model.weights.count == ClickModel.featureNames.count else {
-                    throw RefreshError.modelFile(path: c.clickModel, reason: "expected \(ClickModel.featureNames.count) weights, found \(model.weights.count)")
-                }
+                let model = try ClickModel.load(from: c.clickModel)
                 models.click = model
                 models.clickStatus = ModelStatus(
                     kind: "click_lr", path: c.clickModel, origin: "file", trainedAt: m, parameters: model.weights.count, users: 0)
-            } catch let e as RefreshError {
-                throw e
             } catch {
                 throw RefreshError.modelFile(path: c.clickModel, reason: "\(error)")
             }
@@ -145,9 +140,7 @@ actor Refresher {
         let affinity = follow.map { NeuMFPairScorer(model: $0, threads: 1) }
         let (model, impressions, clicked) = ClickModelTraining.fit(columns, featureTime: featureTime, affinity: affinity)
         guard impressions > 0, clicked > 0 else { return nil }
-        let dir = (path as NSString).deletingLastPathComponent
-        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        try JSONEncoder().encode(model).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try model.save(to: path)
         logger.info("click model fitted", metadata: ["impressions": "\(impressions)", "clicked": "\(clicked)"])
         return (model, ModelStatus(kind: "click_lr", path: path, origin: "trained", trainedAt: Date(),
                                    parameters: model.weights.count, users: 0))

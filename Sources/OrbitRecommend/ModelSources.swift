@@ -201,7 +201,7 @@ public struct ModelComplexSource: CandidateSource {
         }
         if out.count < limit {
             let fof = FolloweesOfFolloweesSource(limits: limits).counts(for: r)
-            trace.fromFolloweesOfFollowees = take(fof.map { ($0.key, $0.value) }) { n, _ in .followedByFollowees(count: n) }
+            trace.fromFolloweesOfFollowees = take(fof.map { ($0.user, $0.count) }) { n, _ in .followedByFollowees(count: n) }
         }
         if out.count < limit {
             let co = CoFollowersSource(limits: limits).candidates(for: r, limit: budget, filtered: &filtered)

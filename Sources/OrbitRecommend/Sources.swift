@@ -95,10 +95,11 @@ public struct FolloweesOfFolloweesSource: CandidateSource {
     public var kind: SourceKind { .followeesOfFollowees }
     public init(limits: ExpansionLimits = ExpansionLimits()) { self.limits = limits }
 
-    public func counts(for r: FollowRequest) -> [UserIndex: Int] {
+    /// Each reached user with the number of followees that follow it, in no particular order.
+    public func counts(for r: FollowRequest) -> [(user: UserIndex, count: Int)] {
         r.scratch.with { c in
             count(r, into: c)
-            return Dictionary(uniqueKeysWithValues: c.touched.map { ($0, Int(c.count[Int($0)])) })
+            return c.touched.map { ($0, Int(c.count[Int($0)])) }
         }
     }
 

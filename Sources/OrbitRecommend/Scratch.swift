@@ -1,32 +1,108 @@
 import OrbitCore
 import Synchronization
 
-/// Per-user counters for graph expansion: a dense array indexed by user plus the list of users
-/// touched, so counting is an array increment instead of a hash lookup, and clearing costs only
-/// what was touched. One request owns a set at a time (taken from a `ScratchPool`).
+/// Per-user counters for graph expansion: dense buffers indexed by user plus the list of users
+/// touched, so counting is an increment instead of a hash lookup, and clearing costs only what
+/// was touched. The buffers are raw memory because the counting loops are the hottest code of a
+/// who-to-follow request (arrays behind a class property cost a uniqueness check per write). One
+/// request owns a set at a time (taken from a `ScratchPool`).
 public final class ExpansionScratch: @unchecked Sendable {
-    /// Counts per user (how many paths led to it).
-    var count: [Int32]
-    /// A weight per user, for sources that sum weights as well as counting.
-    var weight: [Float]
-    /// Users with a non-zero count, in the order first touched.
-    var touched: [UserIndex] = []
+    let users: Int
+    /// Paths that led to each user.
+    let count: UnsafeMutablePointer<Int32>
+    /// A summed weight per user, for sources that weight paths.
+    let weight: UnsafeMutablePointer<Float>
+    /// Users with a non-zero count, in the order first touched (`touchedCount` of them).
+    let touchedStorage: UnsafeMutablePointer<UserIndex>
+    private(set) var touchedCount = 0
+    private var weighted = false
 
     init(users: Int) {
-        count = Array(repeating: 0, count: users)
-        weight = Array(repeating: 0, count: users)
+        self.users = users
+        count = .allocate(capacity: max(users, 1))
+        count.initialize(repeating: 0, count: max(users, 1))
+        weight = .allocate(capacity: max(users, 1))
+        weight.initialize(repeating: 0, count: max(users, 1))
+        touchedStorage = .allocate(capacity: max(users, 1))
     }
 
-    @inline(__always) func add(_ u: UserIndex, weight w: Float = 0) {
-        let i = Int(u)
-        if count[i] == 0 { touched.append(u) }
-        count[i] &+= 1
-        weight[i] += w
+    deinit {
+        count.deallocate()
+        weight.deallocate()
+        touchedStorage.deallocate()
+    }
+
+    var touched: UnsafeBufferPointer<UserIndex> { UnsafeBufferPointer(start: touchedStorage, count: touchedCount) }
+
+    /// One path to every user of `row` except `skip`.
+    func add(row: ArraySlice<UserIndex>, skipping skip: UserIndex = -1) {
+        var n = touchedCount
+        let c = count, t = touchedStorage
+        row.withUnsafeBufferPointer { row in
+            for u in row where u != skip {
+                let i = Int(u)
+                if c[i] == 0 { t[n] = u; n &+= 1 }
+                c[i] &+= 1
+            }
+        }
+        touchedCount = n
+    }
+
+    /// One path of weight `w` to every user of `row`.
+    func add(row: ArraySlice<UserIndex>, weight w: Float) {
+        weighted = true
+        var n = touchedCount
+        let c = count, wt = weight, t = touchedStorage
+        row.withUnsafeBufferPointer { row in
+            for u in row {
+                let i = Int(u)
+                if c[i] == 0 { t[n] = u; n &+= 1 }
+                c[i] &+= 1
+                wt[i] += w
+            }
+        }
+        touchedCount = n
+    }
+
+    /// The touched users as `Ranked` items (position: the user), ranked by `score(user, count, weight)`,
+    /// ties to the lower index.
+    func ranked(by score: (UserIndex, Int32, Float) -> Float) -> [Ranked] {
+        touched.map { u in
+            let i = Int(u)
+            return Ranked(score: score(u, count[i], weight[i]), tie: i, position: i)
+        }
+    }
+
+    /// The best `limit` touched users that the request allows, best first by
+    /// `score(user, count, weight)`. Users are examined in rank order and only until `limit` are
+    /// found, so the filter runs on the few best instead of on every touched user; `filtered`
+    /// counts the refused users among those examined.
+    func bestEligible(
+        limit: Int, for r: FollowRequest, filtered: inout FilterCounts, by score: (UserIndex, Int32, Float) -> Float
+    ) -> [UserIndex] {
+        guard limit > 0 else { return [] }
+        var ranked = ranked(by: score)
+        var out: [UserIndex] = []
+        out.reserveCapacity(min(limit, ranked.count))
+        // Most refusals near the top are the user's own followees, so the first chunk allows for them.
+        let firstChunk = limit + limit / 4 + min(r.eligibility.followees.count, 2 * limit)
+        visitBestFirst(&ranked, firstChunk: firstChunk) { item in
+            let u = UserIndex(Int32(truncatingIfNeeded: item.position))
+            if let why = r.eligibility.reason(u) { filtered.add(why) } else { out.append(u) }
+            return out.count < limit
+        }
+        return out
     }
 
     func clear() {
-        for u in touched { count[Int(u)] = 0; weight[Int(u)] = 0 }
-        touched.removeAll(keepingCapacity: true)
+        let c = count, wt = weight
+        if weighted {
+            for u in touched { c[Int(u)] = 0; wt[Int(u)] = 0 }
+        } else {
+            for u in touched { c[Int(u)] = 0 }
+        }
+        touchedCount = 0
+        weighted = false
     }
 }
 

@@ -107,23 +107,22 @@ public struct FolloweesOfFolloweesSource: CandidateSource {
         let s = r.view.snapshot
         let followees = r.eligibility.followees.prefix(limits.followees)
         let perRow = limits.perRow(followees.count)
-        for f in followees {
-            for v in s.followees.row(f).prefix(perRow) { c.add(v) }
-        }
+        for f in followees { c.add(row: s.followees.row(f).prefix(perRow)) }
     }
 
     public func candidates(for r: FollowRequest, limit: Int, filtered: inout FilterCounts) -> [Candidate] {
         let s = r.view.snapshot
-        var ok: [(UserIndex, Int)] = []
-        r.scratch.with { c in
+        return r.scratch.with { c in
             count(r, into: c)
-            for v in c.touched {
-                if let why = r.eligibility.reason(v) { filtered.add(why) } else { ok.append((v, Int(c.count[Int(v)]))) }
+            // Ties go to the more followed user (a common, cheap prior), then to the lower index.
+            let best = c.bestEligible(limit: limit, for: r, filtered: &filtered) { u, n, _ in
+                Float(n) + Float(min(s.followers.degree(u), 999_999)) * 1e-6
+            }
+            return best.map { u in
+                let n = Int(c.count[Int(u)])
+                return Candidate(user: u, score: Float(n), source: .followeesOfFollowees, evidence: .followedByFollowees(count: n))
             }
         }
-        // Ties go to the more followed user (a common, cheap prior), then to the lower index.
-        let best = topK(ok, k: limit, by: { Float($0.1) + Float(min(s.followers.degree($0.0), 999_999)) * 1e-6 }, tie: { Int($0.0) })
-        return best.map { Candidate(user: $0.0, score: Float($0.1), source: .followeesOfFollowees, evidence: .followedByFollowees(count: $0.1)) }
     }
 }
 
@@ -140,25 +139,22 @@ public struct CoFollowersSource: CandidateSource {
         let top: [(UserIndex, Int32)] = r.scratch.with { shared in
             let followees = r.eligibility.followees.prefix(limits.followees)
             let perRow = limits.perRow(followees.count)
-            for f in followees {
-                for w in s.followers.row(f).prefix(perRow) where w != r.user { shared.add(w) }
+            for f in followees { shared.add(row: s.followers.row(f).prefix(perRow), skipping: r.user) }
+            var ranked = shared.ranked { _, n, _ in Float(n) }
+            selectBest(&ranked, k: limits.coFollowers)
+            return ranked.prefix(limits.coFollowers).map {
+                let w = UserIndex(Int32(truncatingIfNeeded: $0.position))
+                return (w, shared.count[Int(w)])
             }
-            let all = shared.touched.map { ($0, shared.count[Int($0)]) }
-            return topK(all, k: limits.coFollowers, by: { Float($0.1) }, tie: { Int($0.0) })
         }
         // Their followees, weighted by the co-followers' shared counts.
-        var ok: [(UserIndex, Float, Int)] = []
-        r.scratch.with { c in
+        return r.scratch.with { c in
             let perRow = limits.perRow(top.count)
-            for (w, n) in top {
-                for v in s.followees.row(w).prefix(perRow) { c.add(v, weight: Float(n)) }
+            for (w, n) in top { c.add(row: s.followees.row(w).prefix(perRow), weight: Float(n)) }
+            let best = c.bestEligible(limit: limit, for: r, filtered: &filtered) { _, _, weight in weight }
+            return best.map { v in
+                Candidate(user: v, score: c.weight[Int(v)], source: .coFollowers, evidence: .coFollowed(count: Int(c.count[Int(v)])))
             }
-            for v in c.touched {
-                if let why = r.eligibility.reason(v) { filtered.add(why) } else { ok.append((v, c.weight[Int(v)], Int(c.count[Int(v)]))) }
-            }
-        }
-        return topK(ok, k: limit, by: { $0.1 }, tie: { Int($0.0) }).map {
-            Candidate(user: $0.0, score: $0.1, source: .coFollowers, evidence: .coFollowed(count: $0.2))
         }
     }
 }

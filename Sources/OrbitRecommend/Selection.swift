@@ -1,0 +1,104 @@
+/// One item of a best-first selection: a key that sorts best first (higher score, then lower
+/// tie) and the item's position in the caller's list, which breaks any remaining tie. Comparing
+/// two of these is two integer compares, so selecting and sorting them costs far less than
+/// sorting tuples through closures.
+struct Ranked: Comparable {
+    var key: UInt64
+    var position: UInt32
+
+    /// `tie` and `position` must lie in `Int32`'s range (user indices and list positions do).
+    @inline(__always)
+    init(score: Float, tie: Int, position: Int) {
+        // Order-preserving map of the float's bits to an unsigned integer; NaN ranks last and
+        // -0 equals +0, as the float comparison would have it.
+        let s = score == 0 ? Float(0) : score
+        let bits = s.bitPattern
+        let ascending: UInt32 = s.isNaN ? 0 : (bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000)
+        key = UInt64(~ascending) << 32 | UInt64(UInt32(truncatingIfNeeded: tie &+ 0x8000_0000))
+        self.position = UInt32(truncatingIfNeeded: position)
+    }
+
+    @inline(__always)
+    static func < (a: Ranked, b: Ranked) -> Bool { a.key != b.key ? a.key < b.key : a.position < b.position }
+}
+
+@inline(__always)
+private func sortRange(_ b: UnsafeMutableBufferPointer<Ranked>, _ lo: Int, _ hi: Int) {
+    var part = UnsafeMutableBufferPointer(rebasing: b[lo..<hi])
+    part.sort()
+}
+
+/// Moves the `k` best items of `b[lo..<hi]` to `b[lo..<k]`, in no particular order
+/// (quickselect with a median-of-three pivot; falls back to sorting if the partitions degrade).
+private func partialSelect(_ b: UnsafeMutableBufferPointer<Ranked>, _ lo0: Int, _ hi0: Int, _ k: Int) {
+    var lo = lo0, hi = hi0
+    var rounds = 0
+    while hi - lo > 24 {
+        guard k > lo, k < hi else { return }
+        rounds += 1
+        if rounds > 48 { break }
+        let mid = lo + (hi - lo) / 2
+        var a = b[lo], m = b[mid], z = b[hi - 1]
+        if m < a { swap(&a, &m) }
+        if z < m { swap(&m, &z); if m < a { swap(&a, &m) } }
+        let pivot = m
+        var i = lo, j = hi - 1
+        while i <= j {
+            while b[i] < pivot { i += 1 }
+            while pivot < b[j] { j -= 1 }
+            if i <= j { b.swapAt(i, j); i += 1; j -= 1 }
+        }
+        // Now b[lo...j] <= pivot <= b[i..<hi], and anything between equals the pivot.
+        if k <= j + 1 { hi = j + 1 } else if k >= i { lo = i } else { return }
+    }
+    if k > lo, k < hi { sortRange(b, lo, hi) }
+}
+
+/// Orders the `k` best items of `items` best first at the front of the array; the rest follow in
+/// no particular order.
+func selectBest(_ items: inout [Ranked], k: Int) {
+    let k = min(k, items.count)
+    guard k > 0 else { return }
+    items.withUnsafeMutableBufferPointer { b in
+        if k < b.count { partialSelect(b, 0, b.count, k) }
+        sortRange(b, 0, k)
+    }
+}
+
+/// Calls `visit` with the items best first until it returns false, ordering only as much of the
+/// array as it consumes: chunks of `firstChunk`, then twice as many each time, are selected and
+/// sorted. Lets a source filter candidates in rank order and stop once it has enough.
+func visitBestFirst(_ items: inout [Ranked], firstChunk: Int, _ visit: (Ranked) -> Bool) {
+    items.withUnsafeMutableBufferPointer { b in
+        var start = 0, size = max(firstChunk, 16)
+        while start < b.count {
+            let end = min(b.count, start + size)
+            if end < b.count { partialSelect(b, start, b.count, end) }
+            sortRange(b, start, end)
+            for i in start..<end {
+                if !visit(b[i]) { return }
+            }
+            start = end
+            size *= 2
+        }
+    }
+}
+
+/// Top-`k` selection by score without sorting everything. Ties keep input order, so callers that
+/// pass deterministic input get deterministic output.
+func topK<T>(_ items: [T], k: Int, by score: (T) -> Float) -> [T] {
+    guard k > 0 else { return [] }
+    var ranked = items.indices.map { Ranked(score: score(items[$0]), tie: $0, position: $0) }
+    selectBest(&ranked, k: k)
+    return ranked.prefix(k).map { items[Int($0.position)] }
+}
+
+/// Top-`k` by score; among equal scores the lower `tie` key wins (a user index, so that input in
+/// any order, such as a hash or scratch-counter walk, gives the same answer as input sorted by user),
+/// then the earlier item. `tie` is called once per item, in input order, and must lie in `Int32`'s range.
+func topK<T>(_ items: [T], k: Int, by score: (T) -> Float, tie: (T) -> Int) -> [T] {
+    guard k > 0 else { return [] }
+    var ranked = items.indices.map { Ranked(score: score(items[$0]), tie: tie(items[$0]), position: $0) }
+    selectBest(&ranked, k: k)
+    return ranked.prefix(k).map { items[Int($0.position)] }
+}

@@ -64,6 +64,17 @@ public final class ExpansionScratch: @unchecked Sendable {
         touchedCount = n
     }
 
+    /// Marks `u`; true when it was not marked (nor counted) before: a set membership test.
+    @inline(__always)
+    func insert(_ u: UserIndex) -> Bool {
+        let i = Int(u)
+        guard count[i] == 0 else { return false }
+        count[i] = 1
+        touchedStorage[touchedCount] = u
+        touchedCount += 1
+        return true
+    }
+
     /// The touched users as `Ranked` items (position: the user), ranked by `score(user, count, weight)`,
     /// ties to the lower index.
     func ranked(by score: (UserIndex, Int32, Float) -> Float) -> [Ranked] {

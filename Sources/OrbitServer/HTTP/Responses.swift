@@ -8,11 +8,13 @@ struct UserItem: Encodable {
     var source: String
     var reason: String
     var score: Float?
+}
 
-    init(_ r: UserRecommendation, state s: LiveState, explain: Bool) {
-        user = s.userID(r.user)
+extension UserItem {
+    init(_ r: UserRecommendation, names: Names, explain: Bool) {
+        user = names.user(r.user)
         source = r.source.rawValue
-        reason = r.reason(name: s.userID)
+        reason = r.reason(name: names.user)
         score = explain ? r.score : nil
     }
 }
@@ -25,11 +27,14 @@ struct FollowRecommendations: Encodable {
     var filtered: [String: Int]?
     var sources: [String: Int]?
     var version: Int64
+}
 
+extension FollowRecommendations {
     init(id: String, answer: FollowAnswer, state s: LiveState, explain: Bool) {
         user = id
         coldStart = answer.coldStart
-        items = answer.items.map { UserItem($0, state: s, explain: explain) }
+        let names = s.names
+        items = answer.items.map { UserItem($0, names: names, explain: explain) }
         version = s.overlay.version
         if explain {
             filtered = Dictionary(uniqueKeysWithValues: answer.filtered.counts.map { ($0.key.rawValue, $0.value) })
@@ -44,12 +49,14 @@ struct PostItem: Encodable {
     var source: String
     var reason: String
     var score: Float?
+}
 
-    init(_ p: PostRecommendation, state s: LiveState, explain: Bool) {
-        post = s.postID(p.post)
-        author = s.userID(p.author)
+extension PostItem {
+    init(_ p: PostRecommendation, names: Names, explain: Bool) {
+        post = names.post(p.post)
+        author = names.user(p.author)
         source = p.source.rawValue
-        reason = p.reason(name: s.userID)
+        reason = p.reason(name: names.user)
         score = explain ? p.score : nil
     }
 }
@@ -84,12 +91,13 @@ struct Leaderboard: Encodable {
     var hotPosts: [HotPost]
 
     init(_ l: Leaderboards, k: Int, state s: LiveState) {
-        mostFollowed = l.mostFollowed.prefix(k).map { Followed(user: s.userID($0.user), followers: $0.followers) }
-        recentlyFollowed = l.recentlyFollowed.prefix(k).map { Recent(user: s.userID($0.user), newFollowers: $0.newFollowers) }
+        let names = s.names
+        mostFollowed = l.mostFollowed.prefix(k).map { Followed(user: names.user($0.user), followers: $0.followers) }
+        recentlyFollowed = l.recentlyFollowed.prefix(k).map { Recent(user: names.user($0.user), newFollowers: $0.newFollowers) }
         recentDays = l.recentDays
-        hotAuthors = l.hotAuthors.prefix(k).map { HotAuthor(user: s.userID($0.user), hotPosts: $0.hotPosts, score: $0.score) }
+        hotAuthors = l.hotAuthors.prefix(k).map { HotAuthor(user: names.user($0.user), hotPosts: $0.hotPosts, score: $0.score) }
         hotPosts = l.hot.posts.prefix(k).map {
-            HotPost(post: s.postID($0.post), author: s.userID(s.engine.snapshot.postAuthor[Int($0.post)]), score: $0.score)
+            HotPost(post: names.post($0.post), author: names.user(s.engine.snapshot.postAuthor[Int($0.post)]), score: $0.score)
         }
     }
 }
@@ -121,15 +129,16 @@ struct UserSummary: Encodable {
         newSinceSnapshot = Int(u) >= s.engine.snapshot.userCount
         knownToFollowModel = s.engine.follow.scorer?.canScore(user: u) ?? false
         coldStart = !view.hasBehaviour(u)
-        let names: [(EngagementSignals, String)] = [
+        let signalNames: [(EngagementSignals, String)] = [
             (.authorClicked, "author_click"), (.commented, "comment"), (.reposted, "repost"), (.liked, "like"), (.viewed, "view"),
         ]
+        let names = s.names
         engagedAuthors = view.engagements(of: u)
             .sorted { ($0.signals.priorityKey, $0.count, $0.lastTime) > ($1.signals.priorityKey, $1.count, $1.lastTime) }
             .prefix(20)
             .map { e in
-                Engaged(author: s.userID(e.author), interactions: Int(e.count),
-                        signals: names.filter { e.signals.contains($0.0) }.map(\.1), lastAt: e.lastTime)
+                Engaged(author: names.user(e.author), interactions: Int(e.count),
+                        signals: signalNames.filter { e.signals.contains($0.0) }.map(\.1), lastAt: e.lastTime)
             }
     }
 }
@@ -170,5 +179,78 @@ struct ModelStatusReport: Encodable {
         clickModel = e.models.clickStatus
         self.refreshing = refreshing
         self.lastRefresh = lastRefresh
+    }
+}
+
+// MARK: the recommendation answers write themselves (keys in sorted order, nil members left out)
+
+extension UserItem: JSONWritable {
+    func write(to w: inout JSONWriter) {
+        w.object { w in
+            w.key("reason"); w.string(reason)
+            if let score { w.key("score"); w.float(score) }
+            w.key("source"); w.string(source)
+            w.key("user"); w.string(user)
+        }
+    }
+}
+
+extension PostItem: JSONWritable {
+    func write(to w: inout JSONWriter) {
+        w.object { w in
+            w.key("author"); w.string(author)
+            w.key("post"); w.string(post)
+            w.key("reason"); w.string(reason)
+            if let score { w.key("score"); w.float(score) }
+            w.key("source"); w.string(source)
+        }
+    }
+}
+
+extension FollowRecommendations: JSONWritable {
+    func write(to w: inout JSONWriter) {
+        func counts(_ d: [String: Int], _ w: inout JSONWriter) {
+            w.object { w in
+                for (k, v) in d.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+                    w.key(k); w.int(v)
+                }
+            }
+        }
+        w.object { w in
+            w.key("coldStart"); w.bool(coldStart)
+            if let filtered { w.key("filtered"); counts(filtered, &w) }
+            w.key("items"); w.array(items) { w, item in item.write(to: &w) }
+            if let sources { w.key("sources"); counts(sources, &w) }
+            w.key("user"); w.string(user)
+            w.key("version"); w.int(version)
+        }
+    }
+}
+
+extension PostRecommendations: JSONWritable {
+    func write(to w: inout JSONWriter) {
+        w.object { w in
+            w.key("items"); w.array(items) { w, item in item.write(to: &w) }
+            w.key("user"); w.string(user)
+        }
+    }
+}
+
+extension FeedEntry: JSONWritable {
+    func write(to w: inout JSONWriter) {
+        w.object { w in
+            if let post { w.key("post"); post.write(to: &w) }
+            w.key("type"); w.string(type)
+            if let user { w.key("user"); user.write(to: &w) }
+        }
+    }
+}
+
+extension Feed: JSONWritable {
+    func write(to w: inout JSONWriter) {
+        w.object { w in
+            w.key("items"); w.array(items) { w, item in item.write(to: &w) }
+            w.key("user"); w.string(user)
+        }
     }
 }

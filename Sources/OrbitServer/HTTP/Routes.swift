@@ -309,13 +309,14 @@ struct API: Sendable {
         }
         let answer = s.engine.follow.with(view: s.view).recommend(user: u, k: k, logic: logic)
         record(answer)
-        return try JSONResponse.make(FollowRecommendations(id: id, answer: answer, state: s, explain: explain))
+        return JSONResponse.make(FollowRecommendations(id: id, answer: answer, state: s, explain: explain))
     }
 
     func postRecommendations(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let r = try userRead(request, context)
         let items = r.state.engine.posts(view: r.state.view).recommend(user: r.user, k: r.k)
-        return try JSONResponse.make(PostRecommendations(user: r.id, items: items.map { PostItem($0, state: r.state, explain: r.explain) }))
+        let names = r.state.names
+        return JSONResponse.make(PostRecommendations(user: r.id, items: items.map { PostItem($0, names: names, explain: r.explain) }))
     }
 
     func feed(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
@@ -325,14 +326,15 @@ struct API: Sendable {
         let view = s.view
         let follow = s.engine.follow.with(view: view)
         let items = mixedFeed(user: u, k: k, posts: posts, postRecommender: s.engine.posts(view: view), followRecommender: follow)
+        let names = s.names
         let out = items.map { item -> FeedEntry in
             switch item {
-            case .post(let p): FeedEntry(type: "post", post: PostItem(p, state: s, explain: explain), user: nil)
-            case .user(let r): FeedEntry(type: "user", post: nil, user: UserItem(r, state: s, explain: explain))
+            case .post(let p): FeedEntry(type: "post", post: PostItem(p, names: names, explain: explain), user: nil)
+            case .user(let r): FeedEntry(type: "user", post: nil, user: UserItem(r, names: names, explain: explain))
             }
         }
         for case .user(let r) in items { service.metrics.recommended(source: r.source.rawValue, count: 1) }
-        return try JSONResponse.make(Feed(user: id, items: out))
+        return JSONResponse.make(Feed(user: id, items: out))
     }
 
     func leaderboards(_ request: Request, _ context: BasicRequestContext) async throws -> Response {

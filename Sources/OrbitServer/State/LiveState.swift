@@ -48,12 +48,30 @@ struct LiveState: Sendable {
     func user(_ id: String) -> UserIndex? { engine.loaded.catalog.users.index(of: id) ?? newUsers.index(of: id) }
     func post(_ id: String) -> PostIndex? { engine.loaded.catalog.posts.index(of: id) ?? newPosts.index(of: id) }
 
-    func userID(_ u: UserIndex) -> String {
-        Int(u) < engine.loaded.catalog.users.count ? engine.loaded.catalog.users.externalID(of: u) : newUsers.id(of: u) ?? "#\(u)"
+    /// The external ids, for naming the items of an answer.
+    var names: Names { Names(catalog: engine.loaded.catalog, newUsers: newUsers, newPosts: newPosts) }
+}
+
+/// External ids of users and posts (snapshot catalog plus those created since), taken out of a
+/// `LiveState` once per answer. A class, so the closures that name each item retain one
+/// reference instead of copying the whole state per item.
+final class Names: Sendable {
+    let catalog: Catalog
+    let newUsers: IDDelta
+    let newPosts: IDDelta
+
+    init(catalog: Catalog, newUsers: IDDelta, newPosts: IDDelta) {
+        self.catalog = catalog
+        self.newUsers = newUsers
+        self.newPosts = newPosts
     }
 
-    func postID(_ p: PostIndex) -> String {
-        Int(p) < engine.loaded.catalog.posts.count ? engine.loaded.catalog.posts.externalID(of: p) : newPosts.id(of: p) ?? "#\(p)"
+    func user(_ u: UserIndex) -> String {
+        Int(u) < catalog.users.count ? catalog.users.externalID(of: u) : newUsers.id(of: u) ?? "#\(u)"
+    }
+
+    func post(_ p: PostIndex) -> String {
+        Int(p) < catalog.posts.count ? catalog.posts.externalID(of: p) : newPosts.id(of: p) ?? "#\(p)"
     }
 }
 

@@ -47,7 +47,13 @@ struct Evaluate: AsyncParsableCommand {
     @Option(help: "follow: write the table (Markdown) here too.") var report: String?
     @Option(help: "engagement: the Higgs activity file.") var activity: String?
     @Flag(help: "follow: skip the complex logic (no relation-vector index).") var noComplex = false
+    @Option(help: "follow: edges read per graph-expansion step at most (latency against reach).")
+    var expansionEdges: Int = ExpansionLimits().edgesPerStep
     @Option(help: "posts: write the fitted click model (JSON) here.") var saveClickModel: String?
+
+    func validate() throws {
+        guard expansionEdges > 0 else { throw ValidationError("--expansion-edges must be positive (it bounds the edges read per expansion step)") }
+    }
 
     func run() async throws {
         switch task {
@@ -275,7 +281,11 @@ struct Evaluate: AsyncParsableCommand {
             print(String(format: "relation vectors of %d training follows indexed (HNSW) in %.1f s", holdout.train.followees.edgeCount,
                          Date().timeIntervalSince(t)))
         }
-        let (rows, _, chosenName) = FollowBenchmark.run(holdout: holdout, scorer: scorer, edgeIndex: index) { progress.message($0) }
+        var expansion = ExpansionLimits()
+        expansion.edgesPerStep = expansionEdges
+        let (rows, _, chosenName) = FollowBenchmark.run(holdout: holdout, scorer: scorer, edgeIndex: index, expansion: expansion) {
+            progress.message($0)
+        }
         let table = FollowBenchmark.markdown(rows, chosen: chosenName)
         print(table)
         if let report { try table.write(toFile: report, atomically: true, encoding: .utf8) }

@@ -35,6 +35,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Rebuild the snapshot every this many seconds (0: on demand only; default 600).") var refreshSeconds: Double?
     @Option(help: "Retrain the follow and click models every this many seconds (0: on demand only; default 0).") var retrainSeconds: Double?
     @Option(help: "Poll the store for other replicas' writes every this many seconds (0: never; default 1).") var pollSeconds: Double?
+    @Option(help: "Edges read per graph-expansion step at most (latency against reach; default \(ServerConfiguration().expansionEdges)).") var expansionEdges: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
     @Flag(help: "Print the effective configuration as JSON (tokens hidden) and exit.") var printConfig = false
 
@@ -51,6 +52,7 @@ struct Serve: AsyncParsableCommand {
         if let refreshSeconds { c.refreshSeconds = refreshSeconds }
         if let retrainSeconds { c.retrainSeconds = retrainSeconds }
         if let pollSeconds { c.pollSeconds = pollSeconds }
+        if let expansionEdges { c.expansionEdges = expansionEdges }
         return try c.validated()
     }
 

@@ -18,14 +18,19 @@ public struct FollowMethods: Sendable {
     public let scorer: (any PairScorer)?
     public let edgeIndex: (any EdgeIndex)?
     public let k: Int
+    /// Bounds on the graph walks, for the expansion sources alone and for every blend.
+    public let expansion: ExpansionLimits
 
-    public init(graph: Snapshot, scorer: (any PairScorer)?, edgeIndex: (any EdgeIndex)?, k: Int = 20) {
+    public init(
+        graph: Snapshot, scorer: (any PairScorer)?, edgeIndex: (any EdgeIndex)?, k: Int = 20, expansion: ExpansionLimits = ExpansionLimits()
+    ) {
         view = LiveView(snapshot: graph)
         now = Leaderboards.latestEvent(in: graph)
         leaderboards = Leaderboards(snapshot: graph, now: now)
         self.scorer = scorer
         self.edgeIndex = edgeIndex
         self.k = k
+        self.expansion = expansion
     }
 
     func source(_ name: String, _ src: any CandidateSource) -> FollowMethod {
@@ -43,14 +48,20 @@ public struct FollowMethods: Sendable {
     public var sources: [FollowMethod] {
         var out = [
             source("source: engaged_authors", EngagedAuthorsSource()),
-            source("source: followees_of_followees", FolloweesOfFolloweesSource()),
-            source("source: co_followers", CoFollowersSource()),
+            source("source: followees_of_followees", FolloweesOfFolloweesSource(limits: expansion)),
+            source("source: co_followers", CoFollowersSource(limits: expansion)),
             source("source: follows_you", FollowsYouSource()),
         ]
         if let scorer {
             out.append(source("source: neumf_simple", ModelSimpleSource(scorer: scorer, snapshot: view.snapshot)))
-            out.append(source("source: neumf_graph", ModelGraphSource(scorer: scorer, leaderboards: leaderboards)))
-            if let edgeIndex { out.append(source("source: neumf_complex", ModelComplexSource(scorer: scorer, index: edgeIndex))) }
+            var graph = ModelGraphSource(scorer: scorer, leaderboards: leaderboards)
+            graph.limits = expansion
+            out.append(source("source: neumf_graph", graph))
+            if let edgeIndex {
+                var complex = ModelComplexSource(scorer: scorer, index: edgeIndex)
+                complex.limits = expansion
+                out.append(source("source: neumf_complex", complex))
+            }
         }
         return out
     }
@@ -69,6 +80,7 @@ public struct FollowMethods: Sendable {
         let logics: [ModelLogic] = scorer == nil ? [.none] : (edgeIndex == nil ? [.graph, .simple, .none] : [.graph, .simple, .complex, .none])
         for logic in logics {
             var c = BlendConfig()
+            c.expansion = expansion
             c.logic = logic
             out.append(("sequential, \(logic.rawValue)", c))
         }
@@ -77,6 +89,7 @@ public struct FollowMethods: Sendable {
             for fof in [0.0, 0.5] {
                 for back in [0.0, 1, 3] {
                     var c = BlendConfig()
+                    c.expansion = expansion
                     c.logic = m > 0 ? .graph : .none
                     c.fusion = FusionWeights(model: m, coFollowers: 1, followeesOfFollowees: fof, followsYou: back)
                     out.append(("fusion, model \(m) co-followers 1 fof \(fof) follows-you \(back)", c))
@@ -98,11 +111,11 @@ public struct FollowResultRow: Sendable {
 public enum FollowBenchmark {
     public static func run(
         holdout: FollowHoldout, scorer: (any PairScorer)?, testScorer: (any PairScorer)? = nil,
-        edgeIndex: (any EdgeIndex)?, log: (String) -> Void = { _ in }
+        edgeIndex: (any EdgeIndex)?, expansion: ExpansionLimits = ExpansionLimits(), log: (String) -> Void = { _ in }
     ) -> (rows: [FollowResultRow], chosen: BlendConfig, chosenName: String) {
         let catalogue = holdout.train.userFlags.filter(\.isEmpty).count
-        let val = FollowMethods(graph: holdout.train, scorer: scorer, edgeIndex: edgeIndex)
-        let test = FollowMethods(graph: holdout.testInput, scorer: testScorer ?? scorer, edgeIndex: edgeIndex)
+        let val = FollowMethods(graph: holdout.train, scorer: scorer, edgeIndex: edgeIndex, expansion: expansion)
+        let test = FollowMethods(graph: holdout.testInput, scorer: testScorer ?? scorer, edgeIndex: edgeIndex, expansion: expansion)
         var rows: [FollowResultRow] = []
         var bestBlend: (String, BlendConfig, Double, Double)?
         for (name, config) in val.blendCandidates() {

@@ -30,6 +30,8 @@ public struct BlendConfig: Sendable, Codable, Equatable {
     /// reciprocal-rank fusion (`Σ weight / (60 + rank)`) instead of filling slots one source after
     /// the other. Weights are chosen on validation data.
     public var fusion: FusionWeights? = nil
+    /// Bounds on the graph walks of every expansion source (latency against reach).
+    public var expansion = ExpansionLimits()
     public init() {}
 }
 
@@ -121,10 +123,15 @@ public struct FollowRecommender: Sendable {
         guard let scorer else { return nil }
         switch logic {
         case .simple: return simple
-        case .graph: return ModelGraphSource(scorer: scorer, leaderboards: leaderboards, budget: config.graphBudget)
+        case .graph:
+            var source = ModelGraphSource(scorer: scorer, leaderboards: leaderboards, budget: config.graphBudget)
+            source.limits = config.expansion
+            return source
         case .complex:
             guard let edgeIndex else { return nil }
-            return ModelComplexSource(scorer: scorer, index: edgeIndex, neighbours: config.complexNeighbours)
+            var source = ModelComplexSource(scorer: scorer, index: edgeIndex, neighbours: config.complexNeighbours)
+            source.limits = config.expansion
+            return source
         case .none: return nil
         }
     }
@@ -175,8 +182,8 @@ public struct FollowRecommender: Sendable {
         // Graph lists are computed once: the bounded model logic scores them, and they fill what
         // the model leaves.
         let budget = config.graphBudget
-        let expansion = FolloweesOfFolloweesSource().candidates(for: request, limit: budget * 3 / 4, filtered: &filtered)
-        let coFollowed = CoFollowersSource().candidates(for: request, limit: budget / 4, filtered: &filtered)
+        let expansion = FolloweesOfFolloweesSource(limits: config.expansion).candidates(for: request, limit: budget * 3 / 4, filtered: &filtered)
+        let coFollowed = CoFollowersSource(limits: config.expansion).candidates(for: request, limit: budget / 4, filtered: &filtered)
         let popular = PopularSource(leaderboards: leaderboards).candidates(for: request, limit: k + 100, filtered: &filtered)
         let chosen = logic ?? config.logic
         var model: [Candidate] = []
@@ -197,8 +204,9 @@ public struct FollowRecommender: Sendable {
                 model = source?.candidates(for: request, limit: max(k, 100), filtered: &filtered) ?? []
             case .complex:
                 if let edgeIndex {
-                    model = ModelComplexSource(scorer: scorer, index: edgeIndex, neighbours: config.complexNeighbours)
-                        .candidates(for: request, limit: max(k, 100), filtered: &filtered)
+                    var source = ModelComplexSource(scorer: scorer, index: edgeIndex, neighbours: config.complexNeighbours)
+                    source.limits = config.expansion
+                    model = source.candidates(for: request, limit: max(k, 100), filtered: &filtered)
                 }
             case .none:
                 break

@@ -13,8 +13,10 @@ import Testing
 
         c = try c.applyingEnvironment([
             "ORBIT_PORT": "7070", "ORBIT_WRITE_TOKENS": " aaaaaaaaaaaaaaaa , bbbbbbbbbbbbbbbb ", "ORBIT_POLL_SECONDS": "0.5",
+            "ORBIT_EXPANSION_EDGES": "20000",
         ])
         #expect(c.port == 7070 && c.writeTokens == ["aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb"] && c.pollSeconds == 0.5)
+        #expect(c.expansionEdges == 20_000)
         _ = try c.validated()
 
         #expect(throws: ConfigurationError.self) { try c.applyingEnvironment(["ORBIT_PORT": "eighty"]) }
@@ -23,6 +25,9 @@ import Testing
         #expect(throws: ConfigurationError.self) { try bad.validated() }
         bad = c
         bad.port = 70_000
+        #expect(throws: ConfigurationError.self) { try bad.validated() }
+        bad = c
+        bad.expansionEdges = 0
         #expect(throws: ConfigurationError.self) { try bad.validated() }
 
         try Data(#"{"port": "not a number"}"#.utf8).write(to: URL(fileURLWithPath: path))

@@ -1,4 +1,5 @@
 import Foundation
+import OrbitRecommend
 
 /// Everything `orbit serve` can be told: where to listen, which store, tokens, limits and the
 /// refresh schedule. Read from a JSON file, then `ORBIT_*` environment variables, then flags
@@ -29,6 +30,9 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     public var maxBatch = 10_000
     /// Largest `k` a recommendation request may ask for.
     public var maxK = 500
+    /// Edges read per graph-expansion step at most: bounds the request time of users who follow
+    /// hundreds of accounts, at some cost in reach (see BENCHMARKS.md).
+    public var expansionEdges = ExpansionLimits().edgesPerStep
     /// Training of the follow model when the server retrains.
     public var training = Training()
 
@@ -72,6 +76,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         maxBodyBytes = try value(.maxBodyBytes, d.maxBodyBytes)
         maxBatch = try value(.maxBatch, d.maxBatch)
         maxK = try value(.maxK, d.maxK)
+        expansionEdges = try value(.expansionEdges, d.expansionEdges)
         training = try value(.training, d.training)
     }
 
@@ -87,6 +92,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         ("ORBIT_REFRESH_SECONDS", "snapshot rebuild interval (0: on demand)"),
         ("ORBIT_RETRAIN_SECONDS", "model retraining interval (0: on demand)"),
         ("ORBIT_POLL_SECONDS", "interval of polling the store for other replicas' writes (0: never)"),
+        ("ORBIT_EXPANSION_EDGES", "edges read per graph-expansion step at most"),
     ]
 
     /// Reads a JSON configuration file; keys absent from the file keep their defaults.
@@ -127,6 +133,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         try number("ORBIT_REFRESH_SECONDS") { c.refreshSeconds = $0 }
         try number("ORBIT_RETRAIN_SECONDS") { c.retrainSeconds = $0 }
         try number("ORBIT_POLL_SECONDS") { c.pollSeconds = $0 }
+        try number("ORBIT_EXPANSION_EDGES") { c.expansionEdges = $0 }
         return c
     }
 
@@ -142,6 +149,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         try check((1_024...(256 << 20)).contains(maxBodyBytes), "maxBodyBytes", "must be 1 KiB…256 MiB")
         try check((1...1_000_000).contains(maxBatch), "maxBatch", "must be 1…1,000,000")
         try check((1...10_000).contains(maxK), "maxK", "must be 1…10,000")
+        try check(expansionEdges >= 100, "expansionEdges", "must be at least 100 (it bounds the edges read per expansion step)")
         try check((writeTokens + readTokens).allSatisfy { $0.utf8.count >= 16 }, "writeTokens/readTokens",
                   "each token needs at least 16 characters")
         try check(training.factors > 0 && !training.layers.isEmpty && training.layers.allSatisfy { $0 > 0 }

@@ -46,14 +46,14 @@ public struct Engine: Sendable {
     public let builtAt: Date
     public let buildSeconds: Double
 
-    public init(loaded: LoadedSnapshot, models: ModelSet, builtAt: Date = Date()) {
+    public init(loaded: LoadedSnapshot, models: ModelSet, blend: BlendConfig = BlendConfig(), builtAt: Date = Date()) {
         let start = Date()
         let s = loaded.snapshot
         self.loaded = loaded
         self.models = models
         now = Leaderboards.latestEvent(in: s)
         follow = FollowRecommender(
-            view: LiveView(snapshot: s), leaderboards: Leaderboards(snapshot: s, now: now), now: now,
+            view: LiveView(snapshot: s), leaderboards: Leaderboards(snapshot: s, now: now), now: now, config: blend,
             scorer: models.follow.map { NeuMFPairScorer(model: $0, threads: 1) })
         self.builtAt = builtAt
         buildSeconds = Date().timeIntervalSince(start)

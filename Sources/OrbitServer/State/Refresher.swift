@@ -83,7 +83,9 @@ actor Refresher {
         } else {
             try Self.reloadChangedFiles(&models, configuration: configuration, logger: logger)
         }
-        let engine = Engine(loaded: loaded, models: models)
+        var blend = BlendConfig()
+        blend.expansion.edgesPerStep = configuration.expansionEdges
+        let engine = Engine(loaded: loaded, models: models, blend: blend)
         try await sync.install(engine)
         let report = RefreshReport(
             snapshotVersion: loaded.snapshot.version, users: loaded.snapshot.userCount,

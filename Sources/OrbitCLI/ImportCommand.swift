@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import OrbitStore
 
 extension ImportFormat: ExpressibleByArgument {}
@@ -40,17 +41,22 @@ struct Import: AsyncParsableCommand {
             guard let f = format ?? ImportFormat.detect(path: path) else { throw ImportError.unknownFormat(path: path) }
             sources.append(ImportSource(path: path, format: f, jsonLines: jsonl ? true : nil))
         }
-        let store = try SQLiteStore(path: storeOptions.store)
+        let opened = try await StoreLocation(storeOptions.store).open(logger: Logger(label: "orbit.import"))
         let progress = ProgressReporter()
         let summary: ImportSummary
         do {
-            summary = try await store.importFiles(
+            summary = try await opened.store.importFiles(
                 sources, options: ImportOptions(skipBadRows: skipBadRows, followeePrefix: followeePrefix)
             ) { stage in progress.update(stage.hasPrefix("parse") ? "parse" : stage, Self.fraction(stage)) }
+            await opened.close()
         } catch let e as ImportError {
+            await opened.close()
             progress.finish()
             FileHandle.standardError.write(Data((e.description + "\n").utf8))
             throw ExitCode(2)
+        } catch {
+            await opened.close()
+            throw error
         }
         progress.finish()
         if summary.report.badRowCount > 0 {
@@ -58,7 +64,7 @@ struct Import: AsyncParsableCommand {
         }
         let follows = summary.followsAdded + summary.followsAlreadyPresent
         let rate = summary.seconds > 0 ? Double(follows) / summary.seconds : 0
-        print("imported into \(storeOptions.store): \(summary)")
+        print("imported into \(StoreLocation(storeOptions.store).redacted): \(summary)")
         print(String(format: "%.2f s (parse %.2f s, write %.2f s)", summary.seconds, summary.parseSeconds, summary.writeSeconds) + (follows > 0 ? String(format: ", %.0f follows/s", rate) : "")
             + ", store version \(summary.version)")
     }

@@ -16,6 +16,6 @@ struct Orbit: AsyncParsableCommand {
 
 /// Options shared by commands that open the store.
 struct StoreOptions: ParsableArguments {
-    @Option(name: .long, help: "Path of the embedded SQLite store (created if missing).")
+    @Option(name: .long, help: "Path of the embedded SQLite store (created if missing); import, stats and serve also take a postgres:// URL.")
     var store: String = "orbit-data/orbit.sqlite"
 }

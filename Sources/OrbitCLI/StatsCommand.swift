@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OrbitCore
+import Logging
 import OrbitStore
 
 struct Stats: AsyncParsableCommand {
@@ -10,12 +11,20 @@ struct Stats: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
 
     func run() async throws {
-        guard FileManager.default.fileExists(atPath: storeOptions.store) else {
+        let location = StoreLocation(storeOptions.store)
+        guard location.isPostgres || FileManager.default.fileExists(atPath: storeOptions.store) else {
             throw ValidationError("no store at \(storeOptions.store): import data first, or pass --store")
         }
-        let store = try SQLiteStore(path: storeOptions.store)
+        let opened = try await location.open(logger: Logger(label: "orbit.stats"))
         let start = Date()
-        let (columns, _) = try await store.loadColumns()
+        let columns: Snapshot.Columns
+        do {
+            columns = try await opened.store.loadColumns().0
+        } catch {
+            await opened.close()
+            throw error
+        }
+        await opened.close()
         let readSeconds = Date().timeIntervalSince(start)
         let buildStart = Date()
         let snapshot = Snapshot.build(columns)

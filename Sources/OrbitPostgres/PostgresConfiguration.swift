@@ -18,6 +18,9 @@ extension PostgresStore {
         public var tls: TLSMode
         /// Upper bound of the connection pool; each replica holds at most this many server connections.
         public var maxConnections: Int
+        /// About this many records per query when a snapshot is read (each query answers one row
+        /// of arrays): bounds the memory of one answer on both sides.
+        public var snapshotRowsPerRange = 500_000
 
         public init(
             host: String = "127.0.0.1", port: Int = 5432, user: String = "postgres", password: String? = nil,

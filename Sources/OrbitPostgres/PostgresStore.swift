@@ -310,13 +310,27 @@ public final class PostgresStore: Store {
     private func loadTail(_ table: String, into ids: inout [String], upTo count: Int, _ conn: PostgresConnection) async throws {
         guard ids.count < count else { return }
         ids.reserveCapacity(count)
-        let rows = try await conn.query(
-            "SELECT idx, ext_id FROM \(unescaped: table) WHERE idx >= \(Int32(ids.count)) ORDER BY idx", logger: logger)
-        for try await (idx, id) in rows.decode((Int32, String).self) {
-            guard Int(idx) == ids.count else {
+        // In ranges answered as one row of two arrays each: a row per id made loading a million
+        // ids take seconds (see `readRanges`).
+        let span = 200_000
+        while ids.count < count {
+            let (lo, hi) = (ids.count, min(count, ids.count + span))
+            let rows = try await conn.query(
+                "SELECT array_agg(idx ORDER BY idx), array_agg(ext_id ORDER BY idx) FROM \(unescaped: table) WHERE idx >= \(Int32(lo)) AND idx < \(Int32(hi))",
+                logger: logger)
+            for try await row in rows {
+                var cells = ArrayCells(row)
+                let idx: [Int32] = try cells.next()
+                let names = try cells.strings()
+                guard idx.count == names.count else { throw StoreError.database("\(table): ids and indices differ in number") }
+                for (i, name) in zip(idx, names) {
+                    guard Int(i) == ids.count else { break }
+                    ids.append(name)
+                }
+            }
+            guard ids.count == hi else {
                 throw StoreError.database("\(table) table has a gap at index \(ids.count); the store is damaged")
             }
-            ids.append(id)
         }
     }
 

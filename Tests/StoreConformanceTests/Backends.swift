@@ -52,7 +52,10 @@ final class StoreFixture: Sendable {
     /// A new store instance on this fixture's data.
     func open() async throws -> any Store {
         guard let server else { return try SQLiteStore(path: dir.path + "/s.sqlite") }
-        let store = try await PostgresStore.open(server.database(database))
+        // Small read ranges, so every snapshot load in the suite spans many of them.
+        var configuration = server.database(database)
+        configuration.snapshotRowsPerRange = 7
+        let store = try await PostgresStore.open(configuration)
         opened.withLock { $0.append(store) }
         return store
     }

@@ -23,6 +23,9 @@ extension PostgresStore {
             (c.followFollower, c.followFollowee, c.followCreatedAt) = try await self.readFollows(users: c.userCount, conn)
             (c.interactionUser, c.interactionPost, c.interactionKind, c.interactionTime) =
                 try await self.readInteractions(users: c.userCount, conn)
+            try Self.checkIndices(c.followFollowee, below: c.userCount, "follows.followee")
+            try Self.checkIndices(c.blockBlocked, below: c.userCount, "blocks.blocked")
+            try Self.checkIndices(c.interactionPost, below: catalog.posts.count, "interactions.post")
             return (c, catalog)
         }
     }
@@ -78,6 +81,21 @@ extension PostgresStore {
         return (author, created)
     }
 
+    /// The ranges cover users `0 ..< users`: a row outside them names a user the catalog lacks.
+    private static func checkAllRead(_ read: Int, of rows: Int, _ table: String, users: Int) throws {
+        guard read == rows else {
+            throw SnapshotReadError("\(rows - read) of \(rows) \(table) rows name a user outside the \(users) users table; the store is damaged")
+        }
+    }
+
+    /// Every index the snapshot will use as a position must exist: a damaged row would otherwise
+    /// index past the end of an array while the snapshot is built.
+    private static func checkIndices(_ values: [Int32], below count: Int, _ column: String) throws {
+        if let bad = values.first(where: { $0 < 0 || Int($0) >= count }) {
+            throw SnapshotReadError("\(column) holds \(bad), outside 0..<\(count); the store is damaged")
+        }
+    }
+
     private func rowCount(_ table: String, _ conn: PostgresConnection) async throws -> Int {
         try await conn.scalar(PostgresQuery(unsafeSQL: "SELECT COUNT(*) FROM \(table)"), as: Int.self, logger: logger)
     }
@@ -89,6 +107,7 @@ extension PostgresStore {
             user += try a.next() as [Int32]
             blocked += try a.next() as [Int32]
         }
+        try Self.checkAllRead(user.count, of: n, "blocks", users: users)
         return (user, blocked)
     }
 
@@ -105,6 +124,7 @@ extension PostgresStore {
             try a.append(to: &followee)
             try a.append(to: &created)
         }
+        try Self.checkAllRead(follower.count, of: n, "follows", users: users)
         return (follower, followee, created)
     }
 
@@ -123,6 +143,7 @@ extension PostgresStore {
             kind += (try a.next() as [Int16]).map { UInt8(truncatingIfNeeded: $0) }
             try a.append(to: &time)
         }
+        try Self.checkAllRead(user.count, of: n, "interactions", users: users)
         return (user, post, kind, time)
     }
 }

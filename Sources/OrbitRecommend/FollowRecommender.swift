@@ -112,7 +112,10 @@ public struct FollowRecommender: Sendable {
     /// The simple logic's eligible pool and the expansion scratch pool are kept: they depend on the
     /// snapshot only, and rebuilding the first walks every user (milliseconds at a million users).
     public func with(view: LiveView) -> FollowRecommender {
-        precondition(view.snapshot.userCount == self.view.snapshot.userCount, "with(view:) keeps the snapshot; build a new recommender for a new one")
+        // A real check even in -Ounchecked builds: the scratch pool is sized for this snapshot.
+        guard view.snapshot.userCount == self.view.snapshot.userCount else {
+            fatalError("with(view:) keeps the snapshot; build a new recommender for a new one")
+        }
         var r = self
         r.view = view
         return r

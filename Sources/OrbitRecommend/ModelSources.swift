@@ -95,7 +95,11 @@ public struct ModelGraphSource: CandidateSource {
         // The scratch counters mark who is in already: cheaper than hashing two thousand users.
         r.scratch.with { seen in
             for list in neighbourhood {
-                for c in list where pool.count < budget && seen.insert(c.user) { pool.append(c) }
+                // Users beyond the scratch (none today: every list comes from the snapshot) could
+                // not be scored by a model trained on it either.
+                for c in list where pool.count < budget && c.user >= 0 && Int(c.user) < seen.users && seen.insert(c.user) {
+                    pool.append(c)
+                }
             }
         }
         return rescore(pool, r: r, limit: limit, source: .modelGraph)

@@ -108,7 +108,7 @@ public struct FolloweesOfFolloweesSource: CandidateSource {
 
     private func count(_ r: FollowRequest, into c: ExpansionScratch) {
         let s = r.view.snapshot
-        let followees = r.eligibility.followees.prefix(limits.followees)
+        let followees = r.eligibility.followees.prefix(max(0, limits.followees))
         let perRow = limits.perRow(followees.count)
         for f in followees { c.add(row: s.followees.row(f).prefix(perRow)) }
     }
@@ -140,12 +140,12 @@ public struct CoFollowersSource: CandidateSource {
         let s = r.view.snapshot
         // Co-followers, by how many of the user's followees they also follow.
         let top: [(UserIndex, Int32)] = r.scratch.with { shared in
-            let followees = r.eligibility.followees.prefix(limits.followees)
+            let followees = r.eligibility.followees.prefix(max(0, limits.followees))
             let perRow = limits.perRow(followees.count)
             for f in followees { shared.add(row: s.followers.row(f).prefix(perRow), skipping: r.user) }
             var ranked = shared.ranked { _, n, _ in Float(n) }
-            selectBest(&ranked, k: limits.coFollowers)
-            return ranked.prefix(limits.coFollowers).map {
+            selectBest(&ranked, k: max(0, limits.coFollowers))
+            return ranked.prefix(max(0, limits.coFollowers)).map {
                 let w = UserIndex(Int32(truncatingIfNeeded: $0.position))
                 return (w, shared.count[Int(w)])
             }

@@ -84,13 +84,50 @@ func visitBestFirst(_ items: inout [Ranked], firstChunk: Int, _ visit: (Ranked) 
     }
 }
 
+/// The `k` best of a stream, in a heap whose root is the worst kept: for `n ≫ k` (the simple
+/// logic keeps 100 of a million scored users) one comparison rejects most items and memory stays
+/// O(k), where ranking everything would cost 16 bytes per item.
+struct BoundedBest {
+    private(set) var heap: [Ranked] = []
+    let k: Int
+
+    init(k: Int) {
+        self.k = k
+        heap.reserveCapacity(k)
+    }
+
+    mutating func offer(_ e: Ranked) {
+        if heap.count < k {
+            heap.append(e)
+            var i = heap.count - 1
+            while i > 0, heap[(i - 1) / 2] < heap[i] {
+                heap.swapAt(i, (i - 1) / 2)
+                i = (i - 1) / 2
+            }
+        } else if e < heap[0] {
+            heap[0] = e
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < heap.count, heap[m] < heap[l] { m = l }
+                if r < heap.count, heap[m] < heap[r] { m = r }
+                if m == i { break }
+                heap.swapAt(i, m)
+                i = m
+            }
+        }
+    }
+
+    /// The kept items, best first.
+    func sorted() -> [Ranked] { heap.sorted() }
+}
+
 /// Top-`k` selection by score without sorting everything. Ties keep input order, so callers that
 /// pass deterministic input get deterministic output.
 func topK<T>(_ items: [T], k: Int, by score: (T) -> Float) -> [T] {
-    guard k > 0 else { return [] }
-    var ranked = items.indices.map { Ranked(score: score(items[$0]), tie: $0, position: $0) }
-    selectBest(&ranked, k: k)
-    return ranked.prefix(k).map { items[Int($0.position)] }
+    var position = 0
+    return topK(items, k: k, by: score, tie: { _ in defer { position += 1 }; return position })
 }
 
 /// Top-`k` by score; among equal scores the lower `tie` key wins (a user index, so that input in
@@ -98,7 +135,13 @@ func topK<T>(_ items: [T], k: Int, by score: (T) -> Float) -> [T] {
 /// then the earlier item. `tie` is called once per item, in input order, and must lie in `Int32`'s range.
 func topK<T>(_ items: [T], k: Int, by score: (T) -> Float, tie: (T) -> Int) -> [T] {
     guard k > 0 else { return [] }
-    var ranked = items.indices.map { Ranked(score: score(items[$0]), tie: tie(items[$0]), position: $0) }
-    selectBest(&ranked, k: k)
-    return ranked.prefix(k).map { items[Int($0.position)] }
+    func ranked(_ i: Int) -> Ranked { Ranked(score: score(items[i]), tie: tie(items[i]), position: i) }
+    if items.count > 4 * k + 64 {
+        var best = BoundedBest(k: k)
+        for i in items.indices { best.offer(ranked(i)) }
+        return best.sorted().map { items[Int($0.position)] }
+    }
+    var all = items.indices.map(ranked)
+    selectBest(&all, k: k)
+    return all.prefix(k).map { items[Int($0.position)] }
 }

@@ -28,8 +28,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Model logic for follow requests.") var logic: ModelLogic = .graph
     @Option(help: "Requests to time.") var requests: Int = 1_000
     @Option(help: "Slots per answer.") var k: Int = 20
-    @Option(help: "follow, feed: edges read per graph-expansion step at most (latency against reach).")
-    var expansionEdges: Int = ExpansionLimits().edgesPerStep
+    @OptionGroup var expansion: ExpansionOptions
     @Option(help: "Posts in a mixed feed.") var posts: Int = 10
     @Option(help: "Threads for the scorer (score).") var threads: Int = 0
     @Option(help: "Random seed for the users.") var seed: UInt64 = 3
@@ -38,10 +37,6 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "train: epochs to time.") var epochs: Int = 2
     @Flag(help: "train: put each positive and its negatives in one mini-batch (instead of shuffling instances).")
     var grouped = false
-
-    func validate() throws {
-        guard expansionEdges > 0 else { throw ValidationError("--expansion-edges must be positive (it bounds the edges read per expansion step)") }
-    }
 
     func run() async throws {
         if what == .train { return try runTrain() }
@@ -59,7 +54,7 @@ struct Bench: AsyncParsableCommand {
         let boards = Leaderboards(snapshot: s, now: now)
         var config = BlendConfig()
         config.logic = logic
-        config.expansion.edgesPerStep = expansionEdges
+        config.expansion = expansion.limits
         let rec = FollowRecommender(view: LiveView(snapshot: s), leaderboards: boards, now: now, config: config, scorer: scorer)
         print(String(format: "leaderboards and recommender built (%.1f s)", Date().timeIntervalSince(t)))
         var gen = SplitMix64(seed: seed)

@@ -47,13 +47,8 @@ struct Evaluate: AsyncParsableCommand {
     @Option(help: "follow: write the table (Markdown) here too.") var report: String?
     @Option(help: "engagement: the Higgs activity file.") var activity: String?
     @Flag(help: "follow: skip the complex logic (no relation-vector index).") var noComplex = false
-    @Option(help: "follow: edges read per graph-expansion step at most (latency against reach).")
-    var expansionEdges: Int = ExpansionLimits().edgesPerStep
+    @OptionGroup var expansion: ExpansionOptions
     @Option(help: "posts: write the fitted click model (JSON) here.") var saveClickModel: String?
-
-    func validate() throws {
-        guard expansionEdges > 0 else { throw ValidationError("--expansion-edges must be positive (it bounds the edges read per expansion step)") }
-    }
 
     func run() async throws {
         switch task {
@@ -281,9 +276,7 @@ struct Evaluate: AsyncParsableCommand {
             print(String(format: "relation vectors of %d training follows indexed (HNSW) in %.1f s", holdout.train.followees.edgeCount,
                          Date().timeIntervalSince(t)))
         }
-        var expansion = ExpansionLimits()
-        expansion.edgesPerStep = expansionEdges
-        let (rows, _, chosenName) = FollowBenchmark.run(holdout: holdout, scorer: scorer, edgeIndex: index, expansion: expansion) {
+        let (rows, _, chosenName) = FollowBenchmark.run(holdout: holdout, scorer: scorer, edgeIndex: index, expansion: expansion.limits) {
             progress.message($0)
         }
         let table = FollowBenchmark.markdown(rows, chosen: chosenName)

@@ -45,18 +45,15 @@ struct Import: AsyncParsableCommand {
         let progress = ProgressReporter()
         let summary: ImportSummary
         do {
-            summary = try await opened.store.importFiles(
-                sources, options: ImportOptions(skipBadRows: skipBadRows, followeePrefix: followeePrefix)
-            ) { stage in progress.update(stage.hasPrefix("parse") ? "parse" : stage, Self.fraction(stage)) }
-            await opened.close()
+            summary = try await opened.using { store in
+                try await store.importFiles(
+                    sources, options: ImportOptions(skipBadRows: skipBadRows, followeePrefix: followeePrefix)
+                ) { stage in progress.update(stage.hasPrefix("parse") ? "parse" : stage, Self.fraction(stage)) }
+            }
         } catch let e as ImportError {
-            await opened.close()
             progress.finish()
             FileHandle.standardError.write(Data((e.description + "\n").utf8))
             throw ExitCode(2)
-        } catch {
-            await opened.close()
-            throw error
         }
         progress.finish()
         if summary.report.badRowCount > 0 {

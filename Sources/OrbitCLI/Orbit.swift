@@ -1,4 +1,5 @@
 import ArgumentParser
+import OrbitRecommend
 
 @main
 struct Orbit: AsyncParsableCommand {
@@ -12,6 +13,22 @@ struct Orbit: AsyncParsableCommand {
         subcommands: [
             Demo.self, Generate.self, Import.self, Stats.self, Train.self, Evaluate.self, Recommend.self, Feed.self, Serve.self, Bench.self,
         ])
+}
+
+/// The graph-expansion bound, for the commands that build who-to-follow lists.
+struct ExpansionOptions: ParsableArguments {
+    @Option(help: "Edges read per graph-expansion step at most (latency against reach).")
+    var expansionEdges: Int = ExpansionLimits().edgesPerStep
+
+    func validate() throws {
+        guard expansionEdges > 0 else { throw ValidationError("--expansion-edges must be positive (it bounds the edges read per expansion step)") }
+    }
+
+    var limits: ExpansionLimits {
+        var l = ExpansionLimits()
+        l.edgesPerStep = expansionEdges
+        return l
+    }
 }
 
 /// Options shared by commands that open the store.

@@ -90,13 +90,7 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data("orbit listening on \(host):\(port)\n".utf8))
             logger.notice("listening", metadata: ["address": "\(host):\(port)", "store": "\(where_)"])
         }
-        do {
-            try await app.runService()
-        } catch {
-            await opened.close()
-            throw error
-        }
-        await opened.close()
+        try await opened.using { _ in try await app.runService() }
         logger.notice("stopped")
     }
 }
@@ -119,6 +113,18 @@ struct StoreLocation {
     struct Opened: Sendable {
         let store: any Store
         let close: @Sendable () async -> Void
+
+        /// Runs `body` with the store and closes it afterwards, also when `body` throws.
+        func using<T>(_ body: (any Store) async throws -> T) async throws -> T {
+            do {
+                let value = try await body(store)
+                await close()
+                return value
+            } catch {
+                await close()
+                throw error
+            }
+        }
     }
 
     func open(logger: Logger) async throws -> Opened {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import OrbitCore
 import Logging
+import OrbitCore
 import OrbitStore
 
 struct Stats: AsyncParsableCommand {
@@ -17,14 +17,7 @@ struct Stats: AsyncParsableCommand {
         }
         let opened = try await location.open(logger: Logger(label: "orbit.stats"))
         let start = Date()
-        let columns: Snapshot.Columns
-        do {
-            columns = try await opened.store.loadColumns().0
-        } catch {
-            await opened.close()
-            throw error
-        }
-        await opened.close()
+        let columns = try await opened.using { try await $0.loadColumns().0 }
         let readSeconds = Date().timeIntervalSince(start)
         let buildStart = Date()
         let snapshot = Snapshot.build(columns)

@@ -54,13 +54,9 @@ public struct FollowMethods: Sendable {
         ]
         if let scorer {
             out.append(source("source: neumf_simple", ModelSimpleSource(scorer: scorer, snapshot: view.snapshot)))
-            var graph = ModelGraphSource(scorer: scorer, leaderboards: leaderboards)
-            graph.limits = expansion
-            out.append(source("source: neumf_graph", graph))
+            out.append(source("source: neumf_graph", ModelGraphSource(scorer: scorer, leaderboards: leaderboards, limits: expansion)))
             if let edgeIndex {
-                var complex = ModelComplexSource(scorer: scorer, index: edgeIndex)
-                complex.limits = expansion
-                out.append(source("source: neumf_complex", complex))
+                out.append(source("source: neumf_complex", ModelComplexSource(scorer: scorer, index: edgeIndex, limits: expansion)))
             }
         }
         return out

@@ -127,14 +127,10 @@ public struct FollowRecommender: Sendable {
         switch logic {
         case .simple: return simple
         case .graph:
-            var source = ModelGraphSource(scorer: scorer, leaderboards: leaderboards, budget: config.graphBudget)
-            source.limits = config.expansion
-            return source
+            return ModelGraphSource(scorer: scorer, leaderboards: leaderboards, budget: config.graphBudget, limits: config.expansion)
         case .complex:
             guard let edgeIndex else { return nil }
-            var source = ModelComplexSource(scorer: scorer, index: edgeIndex, neighbours: config.complexNeighbours)
-            source.limits = config.expansion
-            return source
+            return ModelComplexSource(scorer: scorer, index: edgeIndex, neighbours: config.complexNeighbours, limits: config.expansion)
         case .none: return nil
         }
     }
@@ -207,9 +203,8 @@ public struct FollowRecommender: Sendable {
                 model = source?.candidates(for: request, limit: max(k, 100), filtered: &filtered) ?? []
             case .complex:
                 if let edgeIndex {
-                    var source = ModelComplexSource(scorer: scorer, index: edgeIndex, neighbours: config.complexNeighbours)
-                    source.limits = config.expansion
-                    model = source.candidates(for: request, limit: max(k, 100), filtered: &filtered)
+                    model = ModelComplexSource(scorer: scorer, index: edgeIndex, neighbours: config.complexNeighbours, limits: config.expansion)
+                        .candidates(for: request, limit: max(k, 100), filtered: &filtered)
                 }
             case .none:
                 break

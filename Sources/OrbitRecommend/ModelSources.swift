@@ -73,10 +73,11 @@ public struct ModelGraphSource: CandidateSource {
     public var budget = 2_000
     public var kind: SourceKind { .modelGraph }
 
-    public init(scorer: any PairScorer, leaderboards: Leaderboards, budget: Int = 2_000) {
+    public init(scorer: any PairScorer, leaderboards: Leaderboards, budget: Int = 2_000, limits: ExpansionLimits = ExpansionLimits()) {
         self.scorer = scorer
         self.leaderboards = leaderboards
         self.budget = budget
+        self.limits = limits
     }
 
     public func candidates(for r: FollowRequest, limit: Int, filtered: inout FilterCounts) -> [Candidate] {
@@ -135,10 +136,11 @@ public struct ModelComplexSource: CandidateSource {
     public var limits = ExpansionLimits()
     public var kind: SourceKind { .modelComplex }
 
-    public init(scorer: any PairScorer, index: any EdgeIndex, neighbours: Int = 20) {
+    public init(scorer: any PairScorer, index: any EdgeIndex, neighbours: Int = 20, limits: ExpansionLimits = ExpansionLimits()) {
         self.scorer = scorer
         self.index = index
         self.neighbours = neighbours
+        self.limits = limits
     }
 
     /// What the complex logic found for a user, step by step (for tests and debug output).

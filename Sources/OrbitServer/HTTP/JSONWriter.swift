@@ -38,9 +38,13 @@ struct JSONWriter {
     /// Whether the next key is the first of its object (no comma before it).
     private var first = false
 
-    mutating func key(_ k: StaticString) {
+    private mutating func separate() {
         if !first { buffer.writeInteger(UInt8(ascii: ",")) }
         first = false
+    }
+
+    mutating func key(_ k: StaticString) {
+        separate()
         buffer.writeInteger(UInt8(ascii: "\""))
         buffer.writeStaticString(k)
         buffer.writeStaticString("\":")
@@ -48,8 +52,7 @@ struct JSONWriter {
 
     /// A key that is data (a dictionary's), escaped like any string.
     mutating func key(_ k: String) {
-        if !first { buffer.writeInteger(UInt8(ascii: ",")) }
-        first = false
+        separate()
         string(k)
         buffer.writeInteger(UInt8(ascii: ":"))
     }
@@ -102,8 +105,6 @@ extension JSONResponse {
     static func make(_ value: some JSONWritable, status: HTTPResponse.Status = .ok) -> Response {
         var w = JSONWriter()
         value.write(to: &w)
-        return Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8"],
-            body: ResponseBody(byteBuffer: w.buffer))
+        return response(w.buffer, status: status)
     }
 }

@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "OrbitEval", targets: ["OrbitEval"]),
         .library(name: "VectorIndex", targets: ["VectorIndex"]),
         .library(name: "OrbitPostgres", targets: ["OrbitPostgres"]),
+        .library(name: "OrbitEngine", targets: ["OrbitEngine"]),
         .library(name: "OrbitServer", targets: ["OrbitServer"]),
     ],
     dependencies: [
@@ -64,11 +65,19 @@ let package = Package(
         .target(name: "OrbitRecommend", dependencies: ["OrbitCore", "NeuMF", "VectorIndex"], swiftSettings: numericSettings),
         .target(name: "OrbitEval", dependencies: ["OrbitCore", "NeuMF", "OrbitRecommend"], swiftSettings: numericSettings),
 
-        // layer 3: applications
+        // layer 3: engine (what the CLI and the server share: stores, training plan, recommenders)
+        .target(
+            name: "OrbitEngine",
+            dependencies: [
+                "OrbitCore", "OrbitStore", "OrbitPostgres", "OrbitRecommend", "OrbitEval", "NeuMF", "VectorIndex",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        // layer 4: applications
         .target(
             name: "OrbitServer",
             dependencies: [
-                "OrbitCore", "OrbitStore", "OrbitPostgres", "OrbitRecommend", "NeuMF",
+                "OrbitCore", "OrbitStore", "OrbitEngine", "OrbitRecommend", "NeuMF",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -78,7 +87,7 @@ let package = Package(
             name: "OrbitCLI",
             dependencies: [
                 "OrbitCore", "OrbitStore", "OrbitSynth", "OrbitRecommend", "NeuMF", "OrbitEval",
-                "OrbitPostgres", "OrbitServer",
+                "OrbitEngine", "OrbitServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -92,13 +101,14 @@ let package = Package(
         .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex"]),
         .testTarget(name: "NeuMFTests", dependencies: ["NeuMF"]),
         .testTarget(name: "OrbitEvalTests", dependencies: ["OrbitEval", "NeuMF"]),
+        .testTarget(name: "OrbitEngineTests", dependencies: ["OrbitEngine", "OrbitStore", "OrbitSynth", "StoreTestSupport"]),
         // One store suite, run against SQLite and PostgreSQL.
         .testTarget(
             name: "StoreConformanceTests", dependencies: ["OrbitStore", "OrbitPostgres", "OrbitSynth", "StoreTestSupport"]),
         .testTarget(
             name: "OrbitServerTests",
             dependencies: [
-                "OrbitServer", "OrbitStore", "OrbitPostgres", "OrbitSynth",
+                "OrbitServer", "OrbitEngine", "OrbitStore", "OrbitPostgres", "OrbitSynth",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),

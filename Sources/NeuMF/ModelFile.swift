@@ -182,6 +182,16 @@ extension NeuMFModel {
 
     /// Reads a model written by `save(to:)`, refusing truncated, corrupted or foreign files.
     public static func load(from path: String) throws(ModelFileError) -> NeuMFModel { try ModelFile.read(from: path) }
+
+    /// The checksum its model file carries (FNV-1a-64 over header and parameters): identifies the
+    /// exact parameters, so files derived from a model (its relation index) can name the model they
+    /// were built from, and a reader can refuse a pair that does not belong together.
+    public var checksum: UInt64 {
+        var hash = FNV64()
+        ModelFile.encodeHeader(configuration, parameterCount: parameterCount).withUnsafeBytes { hash.update($0) }
+        parameters.withUnsafeBytes { hash.update($0) }
+        return hash.value
+    }
 }
 
 /// FNV-1a over 64-bit little-endian words (bytes for a tail shorter than 8); streaming inputs

@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import NeuMF
 import OrbitCore
+import OrbitEngine
 import OrbitRecommend
-import OrbitStore
 
 struct Bench: AsyncParsableCommand {
     enum What: String, ExpressibleByArgument, CaseIterable { case follow, feed, score, relations, train }
@@ -24,7 +24,7 @@ struct Bench: AsyncParsableCommand {
 
     @Argument(help: "What to measure: follow, feed or score.") var what: What = .follow
     @OptionGroup var storeOptions: StoreOptions
-    @Option(help: "A trained follow model (orbit train); without it the model logics are skipped.") var model: String?
+    @Option(help: "A trained follow model (orbit train), with its relation index when one is beside it; without it the model logics are refused.") var model: String?
     @Option(help: "Model logic for follow requests.") var logic: ModelLogic = .graph
     @Option(help: "Requests to time.") var requests: Int = 1_000
     @Option(help: "Slots per answer.") var k: Int = 20
@@ -41,21 +41,26 @@ struct Bench: AsyncParsableCommand {
     func run() async throws {
         if what == .train { return try runTrain() }
         var t = Date()
-        let loaded = try await SQLiteStore(path: storeOptions.store).loadSnapshot()
+        let loaded = try await storeOptions.location.loadSnapshot()
         let s = loaded.snapshot
         print(String(format: "snapshot: %d users, %d follows, %d posts (%.1f s)", s.userCount, s.followees.edgeCount, s.postCount,
                      Date().timeIntervalSince(t)))
         t = Date()
-        let trained = try model.map { try NeuMFModel.load(from: $0) }
-        let scorer = trained.map { NeuMFPairScorer(model: $0, threads: threads) }
-        if trained != nil { print(String(format: "model loaded and scorer cache built (%.1f s)", Date().timeIntervalSince(t))) }
-        let now = Leaderboards.latestEvent(in: s)
+        let set = try model.map { path -> ModelSet in
+            guard let m = try ModelFiles(followModel: path, clickModel: "").loadFollow() else { throw EngineError.unreadableFile(path: path, cause: "no such file") }
+            return m
+        } ?? ModelSet()
+        if set.follow != nil {
+            print(String(format: "model loaded (%.1f s)%@", Date().timeIntervalSince(t), set.relations == nil ? "" : " with its relation index"))
+        }
         t = Date()
-        let boards = Leaderboards(snapshot: s, now: now)
         var config = BlendConfig()
         config.logic = logic
         config.expansion = expansion.limits
-        let rec = FollowRecommender(view: LiveView(snapshot: s), leaderboards: boards, now: now, config: config, scorer: scorer)
+        let engine = EngineBuilder(blend: config, scorerThreads: threads).build(loaded, models: set)
+        if what == .follow || what == .feed { try engine.check(logic: logic) }
+        let rec = engine.follow
+        let scorer = rec.scorer
         print(String(format: "leaderboards and recommender built (%.1f s)", Date().timeIntervalSince(t)))
         var gen = SplitMix64(seed: seed)
         let active = (0..<Int32(s.userCount)).filter { s.followees.degree($0) > 0 && s.userFlags[Int($0)].isEmpty }
@@ -75,10 +80,9 @@ struct Bench: AsyncParsableCommand {
             }
             report("who to follow (logic \(logic.rawValue), k \(k))", ms)
         case .feed:
-            let postRec = PostRecommender(view: LiveView(snapshot: s), hot: boards.hot, now: now)
             for u in users {
                 let start = DispatchTime.now().uptimeNanoseconds
-                let feed = mixedFeed(user: u, k: k, posts: posts, postRecommender: postRec, followRecommender: rec)
+                let feed = engine.feed(user: u, k: k, posts: posts)
                 ms.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
                 precondition(feed.count <= k)
             }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NeuMF
 import OrbitCore
+import OrbitEngine
 import OrbitRecommend
 import OrbitStore
 import OrbitSynth
@@ -41,24 +42,31 @@ struct Demo: AsyncParsableCommand {
         let s = loaded.snapshot
         let view = LiveView(snapshot: s)
 
-        // A small NeuMF model of the follow graph, selected on each user's latest follow.
+        // A small NeuMF model of the follow graph (a plan sized for a demo, not the defaults, which take
+        // minutes), selected on each user's latest follow, with the relation index of the complex logic.
         t = Date()
-        let data = try FollowModelData(graph: s, validationUsers: 1_000)
-        var options = TrainingOptions()
-        options.epochs = 8
-        let config = NeuMFConfiguration(kind: .neumf, factors: 8, layers: [32, 16, 8], userCount: s.userCount, itemCount: s.userCount)
-        let result = try NeuMFTrainer.train(NeuMFModel(configuration: config), data: data.training, validation: data.validation,
-                                            options: options) { r in
-            progress.message(String(format: "   epoch %d: loss %.4f, validation HR@10 %.3f, %.0f samples/s", r.epoch + 1, r.loss,
-                                    r.validationHitRate ?? 0, r.samplesPerSecond))
+        var plan = TrainingPlan()
+        plan.follow.factors = 8
+        plan.follow.layers = [32, 16, 8]
+        plan.follow.epochs = 8
+        plan.follow.validationUsers = 1_000
+        plan.follow.refit = false
+        let files = ModelFiles(followModel: folder + "/follow.model", clickModel: folder + "/click.json")
+        var models = try Retraining(plan: plan, files: files).trainFollow(s) { progress.message("   " + $0) }
+        progress.finish()
+        let st = models.followStatus!
+        print(String(format: "4. trained NeuMF (f=8, [32,16,8]) on the follow graph in %.1f s: validation HR@10 %.3f NDCG@10 %.3f "
+            + "(%d users' latest follow, ranked among 99 users they do not follow); model in %@/follow.model%@",
+            st.trainSeconds ?? 0, st.validationHR10 ?? 0, st.validationNDCG10 ?? 0, plan.follow.validationUsers, folder,
+            models.relations == nil ? "" : ", relation index beside it"))
+        let (columns, _) = try await store.loadColumns()
+        if let (click, clickStatus, n, clicked) = try Retraining(plan: plan, files: files).fitClick(columns, follow: models.follow) {
+            models.click = click
+            models.clickStatus = clickStatus
+            print("   click model fitted on \(n) impressions (\(clicked) clicked); in \(folder)/click.json")
         }
-        try result.model.save(to: folder + "/follow.model")
-        print(String(format: "4. trained NeuMF (f=8, [32,16,8]) on %d follows in %.1f s: best epoch %d, validation HR@10 %.3f NDCG@10 %.3f "
-            + "(%d users' latest follow, ranked among 99 users they do not follow); model in %@/follow.model",
-            data.training.count, Date().timeIntervalSince(t), result.bestEpoch + 1, result.bestHitRate ?? 0, result.bestNDCG ?? 0,
-            data.validation?.count ?? 0, folder))
+        let engine = EngineBuilder().build(loaded, models: models)
         let users = (0..<Int32(s.userCount)).filter { s.userFlags[Int($0)].isEmpty }
-        let rec = RecommenderFactory.followRecommender(for: loaded, model: result.model)
         // Three kinds of user: one with no behaviour (a newcomer joins now), one who engaged with
         // posts, and the best connected one.
         var overlay = Overlay(snapshot: s)
@@ -73,9 +81,11 @@ struct Demo: AsyncParsableCommand {
         for (title, u) in [("a newcomer with no behaviour", newcomer), ("@\(catalog.users.externalID(of: engaged)), who engaged with posts", engaged),
                            ("@\(catalog.users.externalID(of: connected)), the best connected user", connected)] {
             print("   for \(title):")
-            let answer = rec.with(view: LiveView(snapshot: s, overlay: overlay)).recommend(user: u, k: 10)
+            let answer = try engine.recommendFollows(user: u, k: 10, view: LiveView(snapshot: s, overlay: overlay))
             print(Recommend.render(answer, catalog: catalog, explain: false, indent: "     "))
         }
+        print("6. the mixed feed of @\(catalog.users.externalID(of: engaged)) (k = 10: up to 5 posts, then users to follow):")
+        print(Feed.render(engine.feed(user: engaged, k: 10, posts: 5), catalog: catalog, indent: "     "))
         if dir == nil { try? FileManager.default.removeItem(atPath: folder) }
     }
 }

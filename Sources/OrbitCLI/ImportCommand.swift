@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import OrbitEngine
 import OrbitStore
 
 extension ImportFormat: ExpressibleByArgument {}
@@ -41,7 +42,7 @@ struct Import: AsyncParsableCommand {
             guard let f = format ?? ImportFormat.detect(path: path) else { throw ImportError.unknownFormat(path: path) }
             sources.append(ImportSource(path: path, format: f, jsonLines: jsonl ? true : nil))
         }
-        let opened = try await StoreLocation(storeOptions.store).open(logger: Logger(label: "orbit.import"))
+        let opened = try await storeOptions.location.open(create: true, logger: Logger(label: "orbit.import"))
         let progress = ProgressReporter()
         let summary: ImportSummary
         do {
@@ -61,7 +62,7 @@ struct Import: AsyncParsableCommand {
         }
         let follows = summary.followsAdded + summary.followsAlreadyPresent
         let rate = summary.seconds > 0 ? Double(follows) / summary.seconds : 0
-        print("imported into \(StoreLocation(storeOptions.store).redacted): \(summary)")
+        print("imported into \(storeOptions.location.redacted): \(summary)")
         print(String(format: "%.2f s (parse %.2f s, write %.2f s)", summary.seconds, summary.parseSeconds, summary.writeSeconds) + (follows > 0 ? String(format: ", %.0f follows/s", rate) : "")
             + ", store version \(summary.version)")
     }

@@ -2,10 +2,8 @@ import ArgumentParser
 import Foundation
 import NeuMF
 import OrbitCore
+import OrbitEngine
 import OrbitRecommend
-import OrbitStore
-
-extension ModelLogic: ExpressibleByArgument {}
 
 struct Recommend: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,28 +19,24 @@ struct Recommend: AsyncParsableCommand {
     @Option(help: "External id of the user to recommend for.") var user: String
     @Option(help: "Number of users to recommend (1…500).") var k: Int = 20
     @Flag(help: "Also print the score and what each filter removed.") var explain = false
-    @Option(help: "Model logic: simple (score everyone), complex (relation vectors), graph (bounded), none.")
+    @Option(help: "Model logic: simple (score everyone), complex (relation vectors; needs the model's relation index), graph (bounded), none. Refused when there is nothing to run it on.")
     var logic: ModelLogic?
-    @Option(help: "Trained follow model (orbit train); used when the file exists.") var model: String = "orbit-data/follow.model"
+    @OptionGroup var models: ModelFileOptions
 
     func validate() throws {
         guard (1...500).contains(k) else { throw ValidationError("--k must be between 1 and 500") }
     }
 
     func run() async throws {
-        guard FileManager.default.fileExists(atPath: storeOptions.store) else {
-            throw ValidationError("no store at \(storeOptions.store): import data first, or pass --store")
-        }
-        let store = try SQLiteStore(path: storeOptions.store)
-        let loaded = try await store.loadSnapshot()
+        let loaded = try await storeOptions.location.loadSnapshot()
         guard let u = loaded.catalog.users.index(of: user) else {
-            throw ValidationError("unknown user \"\(user)\": no such id in \(storeOptions.store)")
+            throw EngineError.unknownUser(id: user, location: storeOptions.location.redacted)
         }
-        let trained = FileManager.default.fileExists(atPath: model) ? try NeuMFModel.load(from: model) : nil
-        if trained == nil && explain { print("(no model at \(model): model sources skipped)") }
-        let rec = RecommenderFactory.followRecommender(for: loaded, model: trained)
+        let set = try models.load()
+        if set.follow == nil && explain { print("(no model at \(models.model): model sources skipped)") }
+        let engine = EngineBuilder().build(loaded, models: set)
         let start = Date()
-        let answer = rec.recommend(user: u, k: k, logic: logic)
+        let answer = try engine.recommendFollows(user: u, k: k, logic: logic)
         let ms = Date().timeIntervalSince(start) * 1000
         print(Self.render(answer, catalog: loaded.catalog, explain: explain))
         if explain { print(String(format: "answered in %.2f ms", ms)) }
@@ -66,14 +60,3 @@ struct Recommend: AsyncParsableCommand {
     }
 }
 
-/// Builds the recommenders the CLI commands share from a loaded snapshot.
-enum RecommenderFactory {
-    static func followRecommender(for loaded: LoadedSnapshot, model: NeuMFModel? = nil) -> FollowRecommender {
-        let s = loaded.snapshot
-        let now = Leaderboards.latestEvent(in: s)
-        // A model trained on fewer users (an older snapshot) still serves the users it knows.
-        let scorer = model.map { NeuMFPairScorer(model: $0) }
-        return FollowRecommender(
-            view: LiveView(snapshot: s), leaderboards: Leaderboards(snapshot: s, now: now), now: now, scorer: scorer)
-    }
-}

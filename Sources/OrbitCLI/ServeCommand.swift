@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
-import OrbitPostgres
+import OrbitEngine
 import OrbitServer
 import OrbitStore
 
@@ -82,7 +82,7 @@ struct Serve: AsyncParsableCommand {
             c.writeTokens = [token]
             logger.notice("no write token configured; generated one for this run", metadata: ["write_token": "\(token)"])
         }
-        let opened = try await StoreLocation(c.store).open(logger: logger)
+        let opened = try await StoreLocation(c.store).open(create: true, logger: logger)
         let service = OrbitService(configuration: c, store: opened.store, logger: logger)
         let (host, where_) = (c.host, StoreLocation(c.store).redacted)
         let app = service.application { port in
@@ -95,43 +95,3 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
-/// Where a store lives, from `--store`: a SQLite path or a PostgreSQL URL.
-struct StoreLocation {
-    let value: String
-    init(_ value: String) { self.value = value }
-
-    var isPostgres: Bool { value.hasPrefix("postgres://") || value.hasPrefix("postgresql://") }
-
-    /// The location without its password, for logs.
-    var redacted: String {
-        guard isPostgres, let at = value.firstIndex(of: "@"), let scheme = value.range(of: "://") else { return value }
-        let credentials = value[scheme.upperBound..<at]
-        guard let colon = credentials.firstIndex(of: ":") else { return value }
-        return String(value[..<colon]) + ":***" + String(value[at...])
-    }
-
-    struct Opened: Sendable {
-        let store: any Store
-        let close: @Sendable () async -> Void
-
-        /// Runs `body` with the store and closes it afterwards, also when `body` throws.
-        func using<T>(_ body: (any Store) async throws -> T) async throws -> T {
-            do {
-                let value = try await body(store)
-                await close()
-                return value
-            } catch {
-                await close()
-                throw error
-            }
-        }
-    }
-
-    func open(logger: Logger) async throws -> Opened {
-        if isPostgres {
-            let store = try await PostgresStore.open(url: value, logger: logger)
-            return Opened(store: store, close: { await store.close() })
-        }
-        return Opened(store: try SQLiteStore(path: value), close: {})
-    }
-}

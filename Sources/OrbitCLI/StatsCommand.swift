@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import OrbitCore
-import OrbitStore
+import OrbitEngine
 
 struct Stats: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,11 +11,7 @@ struct Stats: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
 
     func run() async throws {
-        let location = StoreLocation(storeOptions.store)
-        guard location.isPostgres || FileManager.default.fileExists(atPath: storeOptions.store) else {
-            throw ValidationError("no store at \(storeOptions.store): import data first, or pass --store")
-        }
-        let opened = try await location.open(logger: Logger(label: "orbit.stats"))
+        let opened = try await storeOptions.location.open(create: false, logger: Logger(label: "orbit.stats"))
         let start = Date()
         let columns = try await opened.using { try await $0.loadColumns().0 }
         let readSeconds = Date().timeIntervalSince(start)

@@ -1,4 +1,5 @@
 import Foundation
+import OrbitEngine
 import OrbitServer
 import Testing
 
@@ -6,10 +7,10 @@ import Testing
     @Test func fileThenEnvironmentThenValidationEachSayWhatIsWrong() throws {
         let path = NSTemporaryDirectory() + "orbit-config-\(UUID().uuidString).json"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try Data(#"{"port": 9090, "store": "x.sqlite", "maxK": 50, "training": {"epochs": 3}}"#.utf8).write(to: URL(fileURLWithPath: path))
+        try Data(#"{"port": 9090, "store": "x.sqlite", "maxK": 50, "training": {"follow": {"epochs": 3}}}"#.utf8).write(to: URL(fileURLWithPath: path))
         var c = try ServerConfiguration.load(file: path)
-        #expect(c.port == 9090 && c.store == "x.sqlite" && c.maxK == 50 && c.training.epochs == 3)
-        #expect(c.host == "127.0.0.1" && c.training.factors == ServerConfiguration.Training().factors)  // defaults kept
+        #expect(c.port == 9090 && c.store == "x.sqlite" && c.maxK == 50 && c.training.follow.epochs == 3)
+        #expect(c.host == "127.0.0.1" && c.training.follow.factors == TrainingPlan().follow.factors)  // defaults kept
 
         c = try c.applyingEnvironment([
             "ORBIT_PORT": "7070", "ORBIT_WRITE_TOKENS": " aaaaaaaaaaaaaaaa , bbbbbbbbbbbbbbbb ", "ORBIT_POLL_SECONDS": "0.5",

@@ -39,10 +39,11 @@ struct ServerFixture: Sendable {
         c.clickModel = dir + "/click.json"
         c.refreshSeconds = 0
         c.pollSeconds = 0
-        c.training.factors = 4
-        c.training.layers = [8, 4]
-        c.training.epochs = 2
-        c.training.validationUsers = 50
+        c.training.follow.factors = 4
+        c.training.follow.layers = [8, 4]
+        c.training.follow.epochs = 2
+        c.training.follow.validationUsers = 50
+        c.training.follow.refit = false
         c.training.threads = 1
         configure(&c)
         var logger = Logger(label: "orbit-test")

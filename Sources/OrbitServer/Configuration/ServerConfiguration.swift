@@ -1,4 +1,5 @@
 import Foundation
+import OrbitEngine
 import OrbitRecommend
 
 /// Everything `orbit serve` can be told: where to listen, which store, tokens, limits and the
@@ -33,28 +34,8 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     /// Edges read per graph-expansion step at most: bounds the request time of users who follow
     /// hundreds of accounts, at some cost in reach (see BENCHMARKS.md).
     public var expansionEdges = ExpansionLimits().edgesPerStep
-    /// Training of the follow model when the server retrains.
-    public var training = Training()
-
-    /// The follow model's shape and budget when the server retrains it.
-    public struct Training: Codable, Sendable, Equatable {
-        public var factors = 16
-        public var layers = [64, 32, 16]
-        public var epochs = 5
-        public var validationUsers = 5_000
-        public var threads = 0
-        public init() {}
-
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            let d = Training()
-            factors = try c.decodeIfPresent(Int.self, forKey: .factors) ?? d.factors
-            layers = try c.decodeIfPresent([Int].self, forKey: .layers) ?? d.layers
-            epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? d.epochs
-            validationUsers = try c.decodeIfPresent(Int.self, forKey: .validationUsers) ?? d.validationUsers
-            threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? d.threads
-        }
-    }
+    /// What retraining does: the same `TrainingPlan` (and defaults) as `orbit train`.
+    public var training = TrainingPlan()
 
     public init() {}
 
@@ -152,9 +133,10 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         try check(expansionEdges >= 100, "expansionEdges", "must be at least 100 (it bounds the edges read per expansion step)")
         try check((writeTokens + readTokens).allSatisfy { $0.utf8.count >= 16 }, "writeTokens/readTokens",
                   "each token needs at least 16 characters")
-        try check(training.factors > 0 && !training.layers.isEmpty && training.layers.allSatisfy { $0 > 0 }
-                  && training.layers[0] % 2 == 0 && training.epochs > 0, "training",
-                  "factors and epochs must be positive, layers positive with an even first width")
+        do { try training.validate() } catch {
+            if case .invalidPlan(let key, let why) = error { throw .invalid(path: "training.\(key)", reason: why) }
+            throw .invalid(path: "training", reason: error.description)
+        }
         return self
     }
 }

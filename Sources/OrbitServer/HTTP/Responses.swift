@@ -1,5 +1,6 @@
 import Foundation
 import OrbitCore
+import OrbitEngine
 import OrbitRecommend
 
 /// A recommended user as the API answers it.

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import OrbitCore
+import OrbitEngine
 import OrbitRecommend
 import OrbitStore
 
@@ -307,7 +308,10 @@ struct API: Sendable {
             }
             logic = l
         }
-        let answer = s.engine.follow.with(view: s.view).recommend(user: u, k: k, logic: logic)
+        let answer: FollowAnswer
+        do { answer = try s.engine.recommendFollows(user: u, k: k, logic: logic, view: s.view) } catch {
+            throw APIError(.conflict, "logic_unavailable", error.description, at: "logic")
+        }
         record(answer)
         return JSONResponse.make(FollowRecommendations(id: id, answer: answer, state: s, explain: explain))
     }
@@ -323,9 +327,7 @@ struct API: Sendable {
         let r = try userRead(request, context)
         let (s, id, u, k, explain) = (r.state, r.id, r.user, r.k, r.explain)
         let posts = try r.query.int("posts", default: k / 2, in: 0...configuration.maxK)
-        let view = s.view
-        let follow = s.engine.follow.with(view: view)
-        let items = mixedFeed(user: u, k: k, posts: posts, postRecommender: s.engine.posts(view: view), followRecommender: follow)
+        let items = s.engine.feed(user: u, k: k, posts: posts, view: s.view)
         let names = s.names
         let out = items.map { item -> FeedEntry in
             switch item {

@@ -1,5 +1,6 @@
 import Foundation
 import OrbitCore
+import OrbitEngine
 import OrbitRecommend
 import Synchronization
 

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import OrbitCore
+import OrbitEngine
 import OrbitStore
 
 /// The only writer of the serving state: applies the store's change log to the overlay (after this

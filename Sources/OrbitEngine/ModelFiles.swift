@@ -1,0 +1,145 @@
+import Foundation
+import NeuMF
+import OrbitCore
+import OrbitRecommend
+
+/// Where the model files of one deployment live, and how they are read, written and retrained:
+/// the follow model, its relation index beside it, and the click model (JSON).
+public struct ModelFiles: Sendable {
+    public var followModel: String
+    public var clickModel: String
+
+    public init(followModel: String, clickModel: String) {
+        self.followModel = followModel
+        self.clickModel = clickModel
+    }
+
+    /// Per-epoch figures (CSV) and the training curve (SVG), beside the follow model.
+    public var epochsCSV: String { (followModel as NSString).deletingPathExtension + ".epochs.csv" }
+    public var curveSVG: String { (followModel as NSString).deletingPathExtension + ".curve.svg" }
+
+    private static func modified(_ path: String) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+    }
+
+    /// Loads the follow model and, when one was written beside it, its relation index (search
+    /// breadth `ef`). Nil when there is no model file. A file that exists but cannot be used is an
+    /// error, never a silent "no model".
+    public func loadFollow(ef: Int = RelationIndexPlan().ef) throws(EngineError) -> ModelSet? {
+        guard let at = Self.modified(followModel) else { return nil }
+        let model: NeuMFModel
+        do { model = try NeuMFModel.load(from: followModel) } catch {
+            throw .unusableModel(path: followModel, reason: "\(error)")
+        }
+        var set = ModelSet(
+            follow: model,
+            followStatus: ModelStatus(kind: "\(model.configuration.kind)".lowercased(), path: followModel, origin: "file", trainedAt: at,
+                                      parameters: model.parameterCount, users: model.configuration.userCount))
+        if RelationIndexFile.exists(model: followModel) {
+            let index = try RelationIndexFile.read(model: model, modelPath: followModel, ef: ef)
+            set.relations = index
+            set.relationsStatus = ModelStatus(kind: "relation_hnsw", path: RelationIndexFile.indexPath(model: followModel), origin: "file",
+                                              trainedAt: at, parameters: index.index.count, users: index.graph.rowCount)
+        }
+        return set
+    }
+
+    /// Loads the click model; nil when there is no file.
+    public func loadClick() throws(EngineError) -> (ClickModel, ModelStatus)? {
+        guard let at = Self.modified(clickModel) else { return nil }
+        do {
+            let m = try ClickModel.load(from: clickModel)
+            return (m, ModelStatus(kind: "click_lr", path: clickModel, origin: "file", trainedAt: at, parameters: m.weights.count, users: 0))
+        } catch {
+            throw .unusableModel(path: clickModel, reason: "\(error)")
+        }
+    }
+
+    /// Loads the model files that are newer than what `models` holds: another process (`orbit
+    /// train`, or a replica that retrained) may have written them.
+    public func reloadingChanged(_ models: ModelSet, ef: Int = RelationIndexPlan().ef) throws(EngineError) -> ModelSet {
+        var m = models
+        if let at = Self.modified(followModel), m.followStatus.map({ $0.trainedAt < at }) ?? true, let loaded = try loadFollow(ef: ef) {
+            m.follow = loaded.follow
+            m.followStatus = loaded.followStatus
+            m.relations = loaded.relations
+            m.relationsStatus = loaded.relationsStatus
+        }
+        if let at = Self.modified(clickModel), m.clickStatus.map({ $0.trainedAt < at }) ?? true, let (c, status) = try loadClick() {
+            m.click = c
+            m.clickStatus = status
+        }
+        return m
+    }
+
+    /// Writes a trained follow model and what goes with it: the model file, its relation index (or
+    /// removes a stale one when `index` is nil), the per-epoch CSV and the training curve. Every
+    /// file is written to a temporary name and renamed.
+    public func write(_ trained: TrainedFollowModel, index: RelationIndex?, title: String) throws(EngineError) {
+        let dir = (followModel as NSString).deletingLastPathComponent
+        if !dir.isEmpty {
+            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+                throw .unreadableFile(path: dir, cause: "cannot create the folder: \(error.localizedDescription)")
+            }
+        }
+        do { try trained.model.save(to: followModel) } catch { throw .unreadableFile(path: followModel, cause: "\(error)") }
+        if let index {
+            try RelationIndexFile.write(index, model: trained.model, modelPath: followModel)
+        } else {
+            RelationIndexFile.remove(model: followModel)
+        }
+        try AtomicFile.write(Data(TrainingCurve.csv(trained.epochs).utf8), to: epochsCSV)
+        try AtomicFile.write(Data(TrainingCurve.svg(trained.epochs, title: title).utf8), to: curveSVG)
+    }
+}
+
+/// The retraining policy: what `orbit train` and a server's scheduled or requested retraining do,
+/// by one plan, so that both write the same files for the same plan and snapshot.
+public struct Retraining: Sendable {
+    public let plan: TrainingPlan
+    public let files: ModelFiles
+
+    public init(plan: TrainingPlan, files: ModelFiles) {
+        self.plan = plan
+        self.files = files
+    }
+
+    /// Trains the follow model on `snapshot`'s graph, builds its relation index when the plan says
+    /// so, writes all of it, and returns the models with their status.
+    public func trainFollow(_ snapshot: Snapshot, log: (String) -> Void = { _ in }) throws(EngineError) -> ModelSet {
+        let training = FollowModelTraining(plan: plan)
+        let trained = try training.train(graph: snapshot, log: log)
+        let t = Date()
+        let index = try training.relationIndex(for: trained.model, graph: snapshot.followees)
+        let indexSeconds = Date().timeIntervalSince(t)
+        let f = plan.follow
+        try files.write(trained, index: index, title: "\(f.kind) f=\(f.factors) layers=\(f.layers.map(String.init).joined(separator: ","))")
+        let now = Date()
+        var set = ModelSet(
+            follow: trained.model,
+            followStatus: ModelStatus(
+                kind: f.kind.rawValue, path: files.followModel, origin: "trained", trainedAt: now, parameters: trained.model.parameterCount,
+                users: trained.model.configuration.userCount, validationHR10: trained.validationHR10, validationNDCG10: trained.validationNDCG10,
+                trainSeconds: trained.seconds))
+        if let index {
+            set.relations = index
+            set.relationsStatus = ModelStatus(kind: "relation_hnsw", path: RelationIndexFile.indexPath(model: files.followModel), origin: "trained",
+                                              trainedAt: now, parameters: index.index.count, users: index.graph.rowCount, trainSeconds: indexSeconds)
+        }
+        return set
+    }
+
+    /// Fits the click model on the store's impressions (features as of `plan.click.split` of the
+    /// interaction log, the impressions after it as labels, the follow model as the affinity
+    /// feature) and writes it. Nil when the log is too short or holds no click to learn from.
+    public func fitClick(_ columns: Snapshot.Columns, follow: NeuMFModel?) throws(EngineError) -> (ClickModel, ModelStatus, impressions: Int, clicked: Int)? {
+        guard columns.interactionTime.count >= plan.click.minimumInteractions else { return nil }
+        let featureTime = ClickModelTraining.quantile(columns, plan.click.split)
+        let affinity = follow.map { NeuMFPairScorer(model: $0, threads: 1) }
+        let (model, impressions, clicked) = ClickModelTraining.fit(columns, featureTime: featureTime, affinity: affinity)
+        guard impressions > 0, clicked > 0 else { return nil }
+        do { try model.save(to: files.clickModel) } catch { throw .unreadableFile(path: files.clickModel, cause: "\(error)") }
+        let status = ModelStatus(kind: "click_lr", path: files.clickModel, origin: "trained", trainedAt: Date(), parameters: model.weights.count, users: 0)
+        return (model, status, impressions, clicked)
+    }
+}

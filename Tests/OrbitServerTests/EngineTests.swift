@@ -1,0 +1,86 @@
+import Foundation
+import OrbitEngine
+import OrbitServer
+import Testing
+
+/// The CLI and the server run one engine: the same plan trains the same model, and the complex
+/// logic works wherever it is offered (or is refused, never silently replaced).
+@Suite struct EngineTests {
+    /// A small, deterministic plan (one thread): what makes two trainings comparable byte for byte.
+    static var plan: TrainingPlan {
+        var p = TrainingPlan()
+        p.follow.factors = 4
+        p.follow.layers = [8, 4]
+        p.follow.epochs = 3
+        p.follow.validationUsers = 60
+        p.threads = 1
+        p.seed = 9
+        p.relationIndex.build = .always
+        return p
+    }
+
+    @Test func cliTrainingAndServerRetrainingWriteByteIdenticalModelFilesForOnePlanAndSeed() async throws {
+        let plan = Self.plan
+        let f = try await ServerFixture.make(users: 250, seed: 31) { c in c.training = plan }
+        defer { f.remove() }
+        let planPath = f.dir + "/plan.json"
+        try JSONEncoder().encode(plan).write(to: URL(fileURLWithPath: planPath))
+        let serverModel = f.service.configuration.followModel
+        let report = try await f.service.refresh(retrain: true)
+        #expect(report.retrained && report.followModel?.origin == "trained" && report.relationIndex != nil)
+
+        try OrbitCommand.succeed(["train", "--store", f.dir + "/s.sqlite", "--plan", planPath, "--out", f.dir + "/cli/follow.model"], in: f.dir)
+        let cli = try Data(contentsOf: URL(fileURLWithPath: f.dir + "/cli/follow.model"))
+        let server = try Data(contentsOf: URL(fileURLWithPath: serverModel))
+        #expect(cli.count > 1_000)
+        #expect(cli == server, "the CLI's model (\(cli.count) bytes) differs from the server's (\(server.count) bytes)")
+        // The relation index beside each model is built from it: the same edges file.
+        let cliEdges = try Data(contentsOf: URL(fileURLWithPath: RelationIndexFile.edgesPath(model: f.dir + "/cli/follow.model")))
+        let serverEdges = try Data(contentsOf: URL(fileURLWithPath: RelationIndexFile.edgesPath(model: serverModel)))
+        #expect(cliEdges == serverEdges)
+
+        // A different seed trains a different model: the comparison above can fail.
+        try OrbitCommand.succeed(["train", "--store", f.dir + "/s.sqlite", "--plan", planPath, "--seed", "10", "--out", f.dir + "/other.model"], in: f.dir)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: f.dir + "/other.model")) != server)
+    }
+
+    @Test func complexLogicOverHTTPReturnsComplexCandidatesAndIsRefusedWithoutAnIndex() async throws {
+        let f = try await ServerFixture.make(users: 300, seed: 12) { c in c.training = Self.plan }
+        defer { f.remove() }
+        try await f.withServer { c in
+            // No model yet: every model logic is refused with 409, naming the reason; none is fine.
+            let none = try await c.get("/v1/users/u1/follow-recommendations?logic=complex")
+            #expect(none.status == 409 && none.errorWhere == "logic" && (none.error["message"] as? String ?? "").contains("no follow model"))
+            #expect(try await c.get("/v1/users/u1/follow-recommendations?logic=none").status == 200)
+        }
+        try await f.service.refresh(retrain: true)
+        try await f.withServer { c in
+            var complexItems = 0, users = 0
+            for i in 0..<300 where users < 20 {
+                let r = try await c.get("/v1/users/u\(i)/follow-recommendations?k=20&logic=complex")
+                guard r.status == 200 else {
+                    Issue.record("u\(i): \(r.status) \(r.text.prefix(300))")
+                    break
+                }
+                let n = r.items.filter { $0["source"] as? String == "neumf_complex" }.count
+                if n > 0 { users += 1 }
+                complexItems += n
+            }
+            #expect(users >= 10, "only \(users) users got neumf_complex items (\(complexItems) in all)")
+            let model = try await c.get("/v1/model")
+            #expect(model.status == 200)
+        }
+
+        // A model without an index (the plan says never): complex is refused, the others serve.
+        var plan = Self.plan
+        plan.relationIndex.build = .never
+        let g = try await ServerFixture.make(users: 300, seed: 12) { c in c.training = plan }
+        defer { g.remove() }
+        try await g.service.refresh(retrain: true)
+        try await g.withServer { c in
+            let r = try await c.get("/v1/users/u1/follow-recommendations?logic=complex")
+            #expect(r.status == 409 && (r.error["message"] as? String ?? "").contains("relation index"), "\(r.text)")
+            #expect(try await c.get("/v1/users/u1/follow-recommendations?logic=simple").status == 200)
+        }
+    }
+}

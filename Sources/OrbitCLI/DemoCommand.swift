@@ -30,7 +30,7 @@ struct Demo: AsyncParsableCommand {
 
         t = Date()
         let store = try SQLiteStore(path: folder + "/orbit.sqlite")
-        let sources = paths.map { ImportSource(path: $0, format: ImportFormat.detect(path: $0)!) }
+        let sources = paths.map { ImportSource(path: $0, format: ImportFormat.detect(reading: $0)!) }
         let summary = try await store.importFiles(sources, options: ImportOptions()) { _ in }
         print(String(format: "2. imported into %@/orbit.sqlite (%.1f s): ", folder, Date().timeIntervalSince(t)) + summary.description)
 

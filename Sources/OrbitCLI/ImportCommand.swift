@@ -39,7 +39,7 @@ struct Import: AsyncParsableCommand {
     func run() async throws {
         var sources: [ImportSource] = []
         for path in files {
-            guard let f = format ?? ImportFormat.detect(path: path) else { throw ImportError.unknownFormat(path: path) }
+            guard let f = format ?? ImportFormat.detect(reading: path) else { throw ImportError.unknownFormat(path: path) }
             sources.append(ImportSource(path: path, format: f, jsonLines: jsonl ? true : nil))
         }
         let opened = try await storeOptions.location.open(create: true, logger: Logger(label: "orbit.import"))

@@ -208,7 +208,7 @@ public final class PostgresStore: Store {
     }
 
     private func checkOpen() throws {
-        if runTask.withLock({ $0 == nil }) { throw StoreError.database("\(configuration): the store was closed; open it again") }
+        if runTask.withLock({ $0 == nil }) { throw StoreError.unavailable("\(configuration): the store was closed; open it again") }
     }
 
     /// BEGIN … COMMIT, or ROLLBACK and rethrow `body`'s own error (PostgresNIO's `withTransaction`
@@ -244,13 +244,27 @@ public final class PostgresStore: Store {
         } catch let e as ImportError {
             throw e
         } catch let e as PSQLError {
-            throw StoreError.database(describe(e, c))
+            throw isUnavailable(e) ? StoreError.unavailable(describe(e, c)) : StoreError.database(describe(e, c))
+        } catch let e as SnapshotReadError {
+            throw StoreError.damaged("\(c): \(e)")
         } catch let e as PostgresDecodingError {
             throw StoreError.database("\(c): unexpected column type: \(String(reflecting: e))")
         } catch is CancellationError {
             throw CancellationError()
         } catch {
             throw StoreError.database("\(c): \(error)")
+        }
+    }
+
+    /// Errors that say the server cannot be reached now, rather than that the request is wrong: a
+    /// failed or lost connection, a closed pool, or the server shutting down or starting up
+    /// (SQLSTATE class 08, 57P01–57P03).
+    static func isUnavailable(_ e: PSQLError) -> Bool {
+        switch e.code {
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed: return true
+        default:
+            guard let state = e.serverInfo?[.sqlState] else { return false }
+            return state.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(state)
         }
     }
 
@@ -322,14 +336,14 @@ public final class PostgresStore: Store {
                 var cells = ArrayCells(row)
                 let idx: [Int32] = try cells.next()
                 let names = try cells.strings()
-                guard idx.count == names.count else { throw StoreError.database("\(table): ids and indices differ in number") }
+                guard idx.count == names.count else { throw StoreError.damaged("\(table): ids and indices differ in number") }
                 for (i, name) in zip(idx, names) {
                     guard Int(i) == ids.count else { break }
                     ids.append(name)
                 }
             }
             guard ids.count == hi else {
-                throw StoreError.database("\(table) table has a gap at index \(ids.count); the store is damaged")
+                throw StoreError.damaged("\(table) table has a gap at index \(ids.count)")
             }
         }
     }

@@ -113,6 +113,9 @@ struct JSONErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let e as APIError {
             throw e
+        } catch let e as StoreError {
+            // A store read on the way (catching up, a version): the same statuses as a refused write.
+            throw API.apiError(e, events: [], paths: [])
         } catch let e as any HTTPResponseError {
             let code = e.status == .notFound ? "not_found" : "http_\(e.status.code)"
             let message = e.status == .notFound ? "no route \(request.method.rawValue) \(request.uri.path.prefix(200))" : e.status.reasonPhrase

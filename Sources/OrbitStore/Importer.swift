@@ -34,6 +34,36 @@ public enum ImportFormat: String, CaseIterable, Sendable, CustomStringConvertibl
         }
         return nil
     }
+
+    /// The format from the name or, when the name does not tell (`train.csv`), from the file's
+    /// first line: a CSV header's column names or the keys of a first JSON Lines object.
+    public static func detect(reading path: String) -> ImportFormat? {
+        if let f = detect(path: path) { return f }
+        guard var reader = try? LineReader(path: path),
+              let first = try? reader.next({ line, _ in String(decoding: line, as: UTF8.self) })
+        else { return nil }
+        return sniff(firstLine: first)
+    }
+
+    /// The format a first line announces, if any: CSV headers `uid,fid` (follows), `uid,blocked`
+    /// (blocks), `uid,post,kind` (interactions), `id,author` (posts), `id,…,flags` (users), or a
+    /// JSON object with the same keys.
+    public static func sniff(firstLine: String) -> ImportFormat? {
+        let line = firstLine.trimmingCharacters(in: .whitespacesAndNewlines)
+        var names: Set<String>
+        if line.hasPrefix("{"), let data = line.data(using: .utf8),
+           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            names = Set(object.keys.map { $0.lowercased() })
+        } else {
+            names = Set(line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
+        }
+        if names.isSuperset(of: ["uid", "fid"]) { return .follows }
+        if names.isSuperset(of: ["uid", "blocked"]) { return .blocks }
+        if names.isSuperset(of: ["uid", "post", "kind"]) { return .interactions }
+        if names.isSuperset(of: ["id", "author"]) { return .posts }
+        if names.contains("id") && names.contains("flags") { return .users }
+        return nil
+    }
 }
 
 /// One file to import and how to read it.
@@ -135,7 +165,7 @@ public enum ImportError: Error, CustomStringConvertible, Sendable {
         case .file(let e):
             return e.description
         case .unknownFormat(let path):
-            return "\(path): cannot tell the format from the name; pass --format (one of \(ImportFormat.allCases.map(\.rawValue).joined(separator: ", ")))."
+            return "\(path): cannot tell the format from the name or the first line; pass --format (one of \(ImportFormat.allCases.map(\.rawValue).joined(separator: ", ")))."
         }
     }
 }

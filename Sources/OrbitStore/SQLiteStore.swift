@@ -81,7 +81,7 @@ public final class SQLiteStore: Store {
         userIDs.reserveCapacity(users)
         try RawStatement(db, "SELECT idx, ext_id FROM users ORDER BY idx").forEach { s in
             guard columnInt(s, 0) == Int64(userIDs.count) else {
-                throw StoreError.database("users table has a gap at index \(userIDs.count); the store is damaged")
+                throw StoreError.damaged("users table has a gap at index \(userIDs.count)")
             }
             userIDs.append(columnText(s, 1))
         }
@@ -89,7 +89,7 @@ public final class SQLiteStore: Store {
         postIDs.reserveCapacity(posts)
         try RawStatement(db, "SELECT idx, ext_id FROM posts ORDER BY idx").forEach { s in
             guard columnInt(s, 0) == Int64(postIDs.count) else {
-                throw StoreError.database("posts table has a gap at index \(postIDs.count); the store is damaged")
+                throw StoreError.damaged("posts table has a gap at index \(postIDs.count)")
             }
             postIDs.append(columnText(s, 1))
         }

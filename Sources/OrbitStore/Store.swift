@@ -95,6 +95,13 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
     case emptyID(String)
     case timestampOutOfRange(Timestamp)
     case schemaTooNew(found: Int, supported: Int)
+    /// The store's content contradicts itself (a gap in the ids, a row naming a user that does not
+    /// exist): no retry helps; restore a backup or re-import.
+    case damaged(String)
+    /// The store cannot be reached now (the database server is down, a connection was lost, the
+    /// file is locked past the timeout): retrying later may succeed. The message keeps the cause.
+    case unavailable(String)
+    /// Any other error the database reported, with its message.
     case database(String)
 
     public var description: String {
@@ -106,6 +113,8 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
             "timestamp \(t) is out of range (Unix seconds between 0 and \(TimestampRange.max))"
         case .schemaTooNew(let found, let supported):
             "the database was written by a newer Orbit (schema \(found), this build knows \(supported)); upgrade Orbit"
+        case .damaged(let message): "the store is damaged: \(message); restore a backup or re-import the data"
+        case .unavailable(let message): "the store is unavailable: \(message); retry when it is back"
         case .database(let message): "database error: \(message)"
         }
     }

@@ -39,3 +39,24 @@ import Testing
         #expect(ImportSource(path: "posts.jsonl.gz", format: .posts).jsonLines)
     }
 }
+
+@Suite struct FormatSniffingTests {
+    @Test func aFileWhoseNameDoesNotTellIsRecognisedByItsHeader() throws {
+        let dir = NSTemporaryDirectory() + "orbit-sniff-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let cases: [(String, ImportFormat?)] = [
+            ("uid,fid,rank\n1,2,0\n", .follows), ("uid,blocked\n1,2\n", .blocks), ("uid,post,kind,ts\n1,p,view,3\n", .interactions),
+            ("id,author,created_at\np,1,3\n", .posts), ("id,created_at,flags\n1,3,\n", .users),
+            (#"{"id":"p","author":"a","created_at":1}"# + "\n", .posts), ("a b\n", nil),
+        ]
+        for (i, (text, expected)) in cases.enumerated() {
+            let path = "\(dir)/train\(i).csv"
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            #expect(ImportFormat.detect(reading: path) == expected, "\(text)")
+        }
+        // The name still wins when it tells.
+        try "uid,blocked\n1,2\n".write(toFile: dir + "/follows.csv", atomically: true, encoding: .utf8)
+        #expect(ImportFormat.detect(reading: dir + "/follows.csv") == .follows)
+    }
+}

@@ -38,7 +38,8 @@ import Testing
         await #expect {
             _ = try await PostgresStore.open(url: "postgres://postgres@127.0.0.1:1/orbit")
         } throws: { error in
-            guard case StoreError.database(let message) = error else { return false }
+            // Unavailable, not damaged: a server that is down is a reason to retry later (503 over HTTP).
+            guard case StoreError.unavailable(let message) = error else { return false }
             return message.contains("127.0.0.1:1") && message.contains("must be running")
         }
     }

@@ -250,8 +250,12 @@ struct API: Sendable {
         case .unknownUser(let id): return APIError(.unprocessableContent, "unknown_user", "no user \"\(id.prefix(80))\"")
         case .emptyID(let what): return APIError.invalid("empty id for \(what)")
         case .timestampOutOfRange: return APIError.invalid(e.description, at: "at")
+        case .unavailable:
+            return APIError(.serviceUnavailable, "store_unavailable", "the write was not stored: \(e)")
+        case .damaged:
+            return APIError(.internalServerError, "store_damaged", "the write was not stored: \(e)")
         case .schemaTooNew, .database:
-            return APIError(.serviceUnavailable, "store_unavailable", "the store refused the write: \(e); retry later")
+            return APIError(.internalServerError, "store_error", "the write was not stored: \(e)")
         }
     }
 

@@ -45,28 +45,14 @@ public final class OrbitService: Sendable {
     /// Applies the store's changes made by other processes (what the poller does on its schedule).
     public func catchUp() async throws { try await sync.catchUp() }
 
-    /// The router with every route of `API`, JSON errors for anything unmatched, and request logs.
+    /// The router: one route collection per resource of `API` (each route behind its metrics and auth
+    /// middleware), JSON errors for anything unmatched, and request logs.
     public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: JSONErrorMiddleware(logger: logger))
         router.add(middleware: LogRequestsMiddleware(.debug))
         let api = API(service: self)
-        for (spec, handler) in api.routes() {
-            router.on(RouterPath(spec.path), method: spec.method) { [self] request, context in
-                let start = ContinuousClock.now
-                var status = 500
-                defer { metrics.request(route: spec.path, method: spec.method.rawValue, status: status, duration: ContinuousClock.now - start) }
-                do {
-                    try auth.check(spec.access, authorization: request.headers[.authorization])
-                    let response = try await handler(request, context)
-                    status = response.status.code
-                    return response
-                } catch let e as APIError {
-                    status = e.status.code
-                    throw e
-                }
-            }
-        }
+        for resource in api.resources() { router.addRoutes(api.collection(resource.routes)) }
         return router
     }
 
@@ -113,17 +99,61 @@ struct JSONErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let e as APIError {
             throw e
-        } catch let e as StoreError {
-            // A store read on the way (catching up, a version): the same statuses as a refused write.
-            throw API.apiError(e, events: [], paths: [])
-        } catch let e as any HTTPResponseError {
+        } catch {
+            let e = APIError.answering(error, request: request)
+            if e.code == "internal" { logger.error("unexpected error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"]) }
+            throw e
+        }
+    }
+}
+
+extension APIError {
+    /// The JSON error a client gets for any error: API errors as they are, store errors by what
+    /// they mean (unavailable 503, damaged 500), Hummingbird's own by their status, anything else 500.
+    static func answering(_ error: any Error, request: Request) -> APIError {
+        switch error {
+        case let e as APIError: return e
+        // A store read on the way (catching up, a version): the same statuses as a refused write.
+        case let e as StoreError: return API.apiError(e, events: [], paths: [])
+        case let e as any HTTPResponseError:
             let code = e.status == .notFound ? "not_found" : "http_\(e.status.code)"
             let message = e.status == .notFound ? "no route \(request.method.rawValue) \(request.uri.path.prefix(200))" : e.status.reasonPhrase
-            throw APIError(e.status, code, message)
-        } catch {
-            logger.error("unexpected error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
-            throw APIError(.internalServerError, "internal", "an unexpected error; see the server log")
+            return APIError(e.status, code, message)
+        default: return APIError(.internalServerError, "internal", "an unexpected error; see the server log")
         }
+    }
+}
+
+/// Counts requests and times them under the route's own path (`/v1/users/:id`, not each id), with
+/// the status the client gets, errors included.
+struct MetricsMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let metrics: ServerMetrics
+    let route: String
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        do {
+            let response = try await next(request, context)
+            metrics.request(route: route, method: request.method.rawValue, status: response.status.code, duration: ContinuousClock.now - start)
+            return response
+        } catch {
+            let status = APIError.answering(error, request: request).status.code
+            metrics.request(route: route, method: request.method.rawValue, status: status, duration: ContinuousClock.now - start)
+            throw error
+        }
+    }
+}
+
+/// Checks the bearer token a route's access level asks for before the handler runs.
+struct AuthMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let auth: TokenAuth
+    let access: Access
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        try auth.check(access, authorization: request.headers[.authorization])
+        return try await next(request, context)
     }
 }
 

@@ -50,14 +50,19 @@ struct API: Sendable {
         name: "explain", location: "query", type: "boolean", description: "Add scores, filter counts and per-source counts")
 
     /// Every route, in the order the OpenAPI document lists them.
-    func routes() -> [(RouteSpec, Handler)] {
+    func routes() -> [(RouteSpec, Handler)] { resources().flatMap(\.routes) }
+
+    /// The routes grouped by resource: each group is served as one Hummingbird `RouteCollection`.
+    func resources() -> [(name: String, routes: [(RouteSpec, Handler)])] {
         let maxK = configuration.maxK
-        var r: [(RouteSpec, Handler)] = [
+        let operations: [(RouteSpec, Handler)] = [
             (RouteSpec(method: .get, path: "/health", access: .open, summary: "Liveness: the process answers", response: "Health"), health),
             (RouteSpec(method: .get, path: "/ready", access: .open, summary: "Readiness: the snapshot and the models are loaded (503 until then)",
                        response: "Ready"), ready),
             (RouteSpec(method: .get, path: "/metrics", access: .open, summary: "Prometheus metrics", response: "text"), metrics),
             (RouteSpec(method: .get, path: "/openapi.json", access: .open, summary: "This document", response: "OpenAPI"), openAPI),
+        ]
+        var events: [(RouteSpec, Handler)] = [
             (RouteSpec(method: .post, path: "/v1/events", access: .write,
                        summary: "Write a batch of events in one transaction (mode atomic), or the good ones with per-item results (mode per_item)",
                        body: "EventBatch", response: "WriteResult"), batch),
@@ -72,10 +77,10 @@ struct API: Sendable {
             ("/v1/interactions", "interaction", "Record an interaction with a post (view, click, like, repost, comment, author_click)"),
         ]
         for (path, type, summary) in single {
-            r.append((RouteSpec(method: .post, path: path, access: .write, summary: summary, body: "Event", response: "WriteResult"),
-                      { request, context in try await self.singleEvent(type, request, context) }))
+            events.append((RouteSpec(method: .post, path: path, access: .write, summary: summary, body: "Event", response: "WriteResult"),
+                           { request, context in try await self.singleEvent(type, request, context) }))
         }
-        r += [
+        let users: [(RouteSpec, Handler)] = [
             (RouteSpec(method: .put, path: "/v1/users/:id/flags", access: .write,
                        summary: "Set a user's flags (inactive, blacklisted, reported); an empty list clears them",
                        parameters: [Self.userID], body: "Flags", response: "WriteResult"), flags),
@@ -95,6 +100,8 @@ struct API: Sendable {
                                     .init(name: "posts", location: "query", type: "integer", description: "Posts at most (default k/2)",
                                           minimum: 0, maximum: maxK)],
                        response: "Feed"), feed),
+        ]
+        let rest: [(RouteSpec, Handler)] = [
             (RouteSpec(method: .get, path: "/v1/leaderboards", access: .read, summary: "Most followed, recently followed, hot authors, hot posts",
                        parameters: [Self.kParameter(max: maxK, default: 20)], response: "Leaderboards"), leaderboards),
             (RouteSpec(method: .get, path: "/v1/model", access: .read, summary: "Snapshot and model status (version, trained at, metrics)",
@@ -105,7 +112,21 @@ struct API: Sendable {
                                     .init(name: "wait", location: "query", type: "boolean", description: "Answer when done (default: 202 at once)")],
                        response: "RefreshReport"), refresh),
         ]
-        return r
+        return [("operations", operations), ("events", events), ("users", users),
+                ("leaderboards", [rest[0]]), ("model", Array(rest[1...]))]
+    }
+
+    /// One resource's routes as a `RouteCollection`: each route behind the metrics middleware
+    /// (requests and latency under the route's own path) and the auth middleware of its access level.
+    func collection(_ routes: [(RouteSpec, Handler)]) -> RouteCollection<BasicRequestContext> {
+        let c = RouteCollection(context: BasicRequestContext.self)
+        for (spec, handler) in routes {
+            c.group()
+                .add(middleware: MetricsMiddleware(metrics: service.metrics, route: spec.path))
+                .add(middleware: AuthMiddleware(auth: service.auth, access: spec.access))
+                .on(RouterPath(spec.path), method: spec.method) { request, context in try await handler(request, context) }
+        }
+        return c
     }
 
     // MARK: operations

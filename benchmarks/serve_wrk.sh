@@ -28,7 +28,7 @@ if [ ! -f "$DIR/store.sqlite" ]; then
     "$DIR"/gen/posts.csv "$DIR"/gen/interactions.csv
 fi
 if [ ! -f "$DIR/follow.model" ]; then
-  "$ORBIT" train --store "$DIR/store.sqlite" --factors 8 --layers 32,16,8 --epochs "$EPOCHS" --out "$DIR/follow.model"
+  "$ORBIT" train --store "$DIR/store.sqlite" --factors 8 --layers 32,16,8 --epochs "$EPOCHS" --no-refit --out "$DIR/follow.model"
 fi
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -4,9 +4,10 @@ import NeuMF
 import OrbitCore
 import OrbitEngine
 import OrbitRecommend
+import OrbitStore
 
 struct Bench: AsyncParsableCommand {
-    enum What: String, ExpressibleByArgument, CaseIterable { case follow, feed, score, relations, train }
+    enum What: String, ExpressibleByArgument, CaseIterable { case follow, feed, score, relations, train, ingest }
 
     static let configuration = CommandConfiguration(
         abstract: "Measure request latency (who to follow, mixed feed) or model scoring speed on the store's data.",
@@ -18,11 +19,14 @@ struct Bench: AsyncParsableCommand {
               inner loop) and prints candidates per second and milliseconds per user.
             train: NeuMF training throughput on synthetic pairs (--shape USERS,ITEMS,POSITIVES; Zipf-like popularity
               as in the Keras peer: users s=0.5, items s=1.0): seconds per epoch and samples per second, no store needed.
+            ingest: appends --requests batches of --batch follows (new users following existing ones) to the store, one
+              transaction each, as the service's write path does, with --durability; prints batches/s and latency.
+              It writes to the store: use a scratch copy.
             relations: computes the relation vector of every follow, builds the HNSW index (timed, --ef-construction),
               and for --requests query edges compares HNSW (ef 16…256) with exact search: recall@10 and queries/s.
             """)
 
-    @Argument(help: "What to measure: follow, feed or score.") var what: What = .follow
+    @Argument(help: "What to measure: follow, feed, score, relations, train or ingest.") var what: What = .follow
     @OptionGroup var storeOptions: StoreOptions
     @Option(help: "A trained follow model (orbit train), with its relation index when one is beside it; without it the model logics are refused.") var model: String?
     @Option(help: "Model logic for follow requests.") var logic: ModelLogic = .graph
@@ -38,8 +42,13 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "train: put each positive and its negatives in one mini-batch (instead of shuffling instances).")
     var grouped = false
 
+    @Option(help: "ingest: follows per batch (one transaction each).") var batch: Int = 10
+    @Option(help: "ingest: what a committed batch survives on SQLite: full (power loss) or normal (process crash).")
+    var durability: Durability = .full
+
     func run() async throws {
         if what == .train { return try runTrain() }
+        if what == .ingest { return try await runIngest() }
         var t = Date()
         let loaded = try await storeOptions.location.loadSnapshot()
         let s = loaded.snapshot
@@ -68,8 +77,8 @@ struct Bench: AsyncParsableCommand {
         var ms: [Double] = []
         ms.reserveCapacity(requests)
         switch what {
-        case .train:
-            break  // handled before the store is opened
+        case .train, .ingest:
+            break  // handled before the snapshot is loaded
         case .follow:
             _ = rec.recommend(user: users[0], k: k)  // warm up
             for u in users {
@@ -169,6 +178,32 @@ struct Bench: AsyncParsableCommand {
         _ = try NeuMFTrainer.train(model, data: TrainingData(users: users, items: items, exclusion: exclusion), options: o) { r in
             print(String(format: "epoch %d: %.1f s, %.0f samples/s, loss %.4f", r.epoch + 1, r.trainSeconds, r.samplesPerSecond, r.loss))
         }
+    }
+
+    func runIngest() async throws {
+        guard batch >= 1, requests >= 1 else { throw ValidationError("--batch and --requests must be positive") }
+        let loaded = try await storeOptions.location.loadSnapshot()
+        let users = loaded.catalog.users
+        guard users.count > 0 else { throw ValidationError("the store has no users to follow") }
+        let opened = try await storeOptions.location.open(create: false, durability: durability)
+        let run = UInt64.random(in: 0...UInt64.max) % 1_000_000_000
+        var gen = SplitMix64(seed: seed)
+        var ms: [Double] = []
+        let start = DispatchTime.now().uptimeNanoseconds
+        try await opened.using { store in
+            for r in 0..<requests {
+                let follower = "ingest-\(run)-\(r)"
+                let events = (0..<batch).map { _ in
+                    Event.follow(follower: follower, followee: users.externalID(of: Int32(gen.below(users.count))), at: 1_700_000_000)
+                }
+                let t = DispatchTime.now().uptimeNanoseconds
+                try await store.append(events)
+                ms.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e6)
+            }
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        report("ingest (\(storeOptions.location.isPostgres ? "PostgreSQL" : "SQLite durability \(durability.rawValue)"), batches of \(batch) follows)", ms)
+        print(String(format: "  %.0f batches/s, %.0f follows/s", Double(requests) / seconds, Double(requests * batch) / seconds))
     }
 
     func report(_ title: String, _ ms: [Double]) {

@@ -2,12 +2,14 @@ import ArgumentParser
 import Foundation
 import OrbitEngine
 import OrbitRecommend
+import OrbitStore
 
 extension ModelLogic: ExpressibleByArgument {}
 extension ModelKind: ExpressibleByArgument {}
 extension Optimizer: ExpressibleByArgument {}
 extension EmbeddingAdam: ExpressibleByArgument {}
 extension RelationIndexPlan.Build: ExpressibleByArgument {}
+extension Durability: ExpressibleByArgument {}
 
 /// The graph-expansion bound, for the commands that build who-to-follow lists.
 struct ExpansionOptions: ParsableArguments {

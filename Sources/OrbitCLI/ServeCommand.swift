@@ -4,6 +4,7 @@ import Logging
 import OrbitEngine
 import OrbitServer
 import OrbitStore
+import OrbitStore
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,8 +17,8 @@ struct Serve: AsyncParsableCommand {
 
             Writes (POST /v1/events, /v1/follows, ...) and admin routes need "Authorization: Bearer <write token>". \
             With no write token configured, one is generated and logged at start. Reads are open unless read \
-            tokens are configured. Every acknowledged write is in the store before the answer and visible to the \
-            next request; the snapshot is rebuilt every --refresh-seconds and the follow and click models retrained every \
+            tokens are configured. Every acknowledged write is on disk before the answer (with --durability full, \
+            the default, it survives a power loss) and visible to the next request; the snapshot is rebuilt every --refresh-seconds and the follow and click models retrained every \
             --retrain-seconds (or on demand: POST /v1/admin/refresh?retrain=true), then swapped in without \
             pausing requests. Several replicas can share one PostgreSQL store (--store postgres://...); each \
             polls the store's change log every --poll-seconds. SIGTERM or SIGINT: stop accepting, finish \
@@ -32,6 +33,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Bearer token for reads (repeatable; none: reads are open).") var readToken: [String] = []
     @Option(help: "Follow model file (loaded when present; written on retraining).") var followModel: String?
     @Option(help: "Click model file (JSON; loaded when present).") var clickModel: String?
+    @Option(help: "What an acknowledged SQLite write survives: full (a power loss too; the default) or normal (a process crash; faster small writes).")
+    var durability: Durability?
     @Option(help: "Rebuild the snapshot every this many seconds (0: on demand only; default 600).") var refreshSeconds: Double?
     @Option(help: "Retrain the follow and click models every this many seconds (0: on demand only; default 0).") var retrainSeconds: Double?
     @Option(help: "Poll the store for other replicas' writes every this many seconds (0: never; default 1).") var pollSeconds: Double?
@@ -49,6 +52,7 @@ struct Serve: AsyncParsableCommand {
         if !readToken.isEmpty { c.readTokens = readToken }
         if let followModel { c.followModel = followModel }
         if let clickModel { c.clickModel = clickModel }
+        if let durability { c.durability = durability }
         if let refreshSeconds { c.refreshSeconds = refreshSeconds }
         if let retrainSeconds { c.retrainSeconds = retrainSeconds }
         if let pollSeconds { c.pollSeconds = pollSeconds }
@@ -82,7 +86,7 @@ struct Serve: AsyncParsableCommand {
             c.writeTokens = [token]
             logger.notice("no write token configured; generated one for this run", metadata: ["write_token": "\(token)"])
         }
-        let opened = try await StoreLocation(c.store).open(create: true, logger: logger)
+        let opened = try await StoreLocation(c.store).open(create: true, durability: c.durability, logger: logger)
         let service = OrbitService(configuration: c, store: opened.store, logger: logger)
         let (host, where_) = (c.host, StoreLocation(c.store).redacted)
         let app = service.application { port in

@@ -47,13 +47,15 @@ public struct StoreLocation: Sendable, CustomStringConvertible {
 
     /// Opens the store. With `create` false a missing SQLite file is refused (`EngineError.noStore`)
     /// instead of made empty: a command that reads must not answer from a store that was never filled.
-    public func open(create: Bool = true, logger: Logger = Logger(label: "orbit.store")) async throws -> Opened {
+    /// `durability` applies to SQLite (PostgreSQL keeps its server's `synchronous_commit`, on by
+    /// default, which Orbit never turns off).
+    public func open(create: Bool = true, durability: Durability = .full, logger: Logger = Logger(label: "orbit.store")) async throws -> Opened {
         if isPostgres {
             let store = try await PostgresStore.open(url: value, logger: logger)
             return Opened(store: store, location: self, close: { await store.close() })
         }
         if !create && !FileManager.default.fileExists(atPath: value) { throw EngineError.noStore(path: value) }
-        return Opened(store: try SQLiteStore(path: value), location: self, close: {})
+        return Opened(store: try SQLiteStore(path: value, durability: durability), location: self, close: {})
     }
 
     /// Opens the store, reads its snapshot and closes it.

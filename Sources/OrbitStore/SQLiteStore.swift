@@ -3,13 +3,28 @@ import GRDB
 import OrbitCore
 import Synchronization
 
+/// How much a committed write is promised to survive.
+public enum Durability: String, Sendable, Codable, CaseIterable {
+    /// A committed transaction survives a process crash, an operating-system crash and a power
+    /// loss: SQLite's `synchronous = FULL`, which syncs the write-ahead log at every commit. The
+    /// default: an acknowledged write is on disk.
+    case full
+    /// A committed transaction survives a process crash but can be lost, whole, on an OS crash or
+    /// power loss (`synchronous = NORMAL` in WAL mode: the log is synced at checkpoints only). The
+    /// store stays consistent either way. Faster for many small writes; never the default.
+    case normal
+}
+
 /// The embedded `Store`: one SQLite file in WAL mode, no server to run.
 ///
 /// Writes are serialised by GRDB's writer; reads (snapshot loads) run beside them on a WAL
 /// snapshot. Each import and each `append` is one transaction, so a crash leaves the last
-/// committed state.
+/// committed state; with `Durability.full` (the default) a committed transaction is on disk
+/// before the call returns, so it also survives a power loss.
 public final class SQLiteStore: Store {
     public let path: String
+    /// What a committed write survives.
+    public let durability: Durability
     private let pool: DatabasePool
     /// The id maps, kept in memory because every import and event needs them; checked against
     /// the table sizes at each write so another process's writes are noticed.
@@ -18,19 +33,25 @@ public final class SQLiteStore: Store {
     public static let schemaVersion = 1
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
-    public init(path: String) throws {
+    public init(path: String, durability: Durability = .full) throws {
         self.path = path
+        self.durability = durability
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         var config = Configuration()
         config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA cache_size = -262144")  // 256 MiB page cache for bulk loads
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         config.busyMode = .timeout(30)
         do {
             pool = try DatabasePool(path: path, configuration: config)
+            // Set on the writer after the pool opens: GRDB's WAL set-up sets NORMAL after
+            // `prepareDatabase` runs. A bulk import is one transaction, so FULL costs it one sync
+            // of the log at its commit: no weaker mode is needed to keep imports fast.
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: durability == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
+            }
             try Self.migrator.migrate(pool)
         } catch let e as DatabaseError {
             throw StoreError.database("\(path): \(e.message ?? e.description)")
@@ -96,6 +117,17 @@ public final class SQLiteStore: Store {
         let c = Catalog(users: IDMap(externalIDs: userIDs), posts: IDMap(externalIDs: postIDs))
         cachedCatalog.withLock { $0 = c }
         return c
+    }
+
+    /// The value of an integer PRAGMA on the writer connection (`synchronous`: 2 FULL, 1 NORMAL),
+    /// for tests and diagnostics.
+    func pragma(_ name: String) async throws -> Int {
+        try await pool.write { db in try Int.fetchOne(db, sql: "PRAGMA \(name)") ?? -1 }
+    }
+
+    /// The journal mode ("wal"), for tests and diagnostics.
+    func journalMode() async throws -> String {
+        try await pool.write { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
     }
 
     // MARK: import

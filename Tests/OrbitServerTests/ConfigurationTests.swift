@@ -18,6 +18,9 @@ import Testing
         ])
         #expect(c.port == 7070 && c.writeTokens == ["aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb"] && c.pollSeconds == 0.5)
         #expect(c.expansionEdges == 20_000)
+        #expect(c.durability == .full)  // acknowledged writes survive a power loss unless asked otherwise
+        #expect(try c.applyingEnvironment(["ORBIT_DURABILITY": "normal"]).durability == .normal)
+        #expect(throws: ConfigurationError.self) { try c.applyingEnvironment(["ORBIT_DURABILITY": "off"]) }
         _ = try c.validated()
 
         #expect(throws: ConfigurationError.self) { try c.applyingEnvironment(["ORBIT_PORT": "eighty"]) }

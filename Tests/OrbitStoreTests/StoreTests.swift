@@ -51,3 +51,17 @@ import Testing
         #expect(catalog.users.count == 2)
     }
 }
+
+@Suite struct DurabilityTests {
+    @Test func storesSyncEveryCommitByDefaultAndOnlyWhenAskedAtCheckpoints() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        // SQLite reports synchronous as 2 for FULL and 1 for NORMAL.
+        #expect(try await SQLiteStore(path: dir.path + "/a.sqlite").pragma("synchronous") == 2)
+        #expect(try await SQLiteStore(path: dir.path + "/b.sqlite", durability: .full).pragma("synchronous") == 2)
+        let normal = try SQLiteStore(path: dir.path + "/c.sqlite", durability: .normal)
+        #expect(try await normal.pragma("synchronous") == 1)
+        let mode = try await normal.journalMode()
+        #expect(mode == "wal")
+    }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import OrbitEngine
 import OrbitRecommend
+import OrbitStore
 
 /// Everything `orbit serve` can be told: where to listen, which store, tokens, limits and the
 /// refresh schedule. Read from a JSON file, then `ORBIT_*` environment variables, then flags
@@ -19,6 +20,10 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     public var followModel = "orbit-data/follow.model"
     /// Click model (JSON); used when it exists, written when the server retrains.
     public var clickModel = "orbit-data/click.json"
+    /// What an acknowledged write survives on the SQLite store: `full` (the default: a power loss
+    /// too) or `normal` (a process crash; faster for small writes). PostgreSQL keeps its server's
+    /// setting (`synchronous_commit` on by default).
+    public var durability: Durability = .full
     /// Rebuild the snapshot from the store every this many seconds (0: only on demand).
     public var refreshSeconds: Double = 600
     /// Retrain the models every this many seconds (0: only on demand through the admin route).
@@ -51,6 +56,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         readTokens = try value(.readTokens, d.readTokens)
         followModel = try value(.followModel, d.followModel)
         clickModel = try value(.clickModel, d.clickModel)
+        durability = try value(.durability, d.durability)
         refreshSeconds = try value(.refreshSeconds, d.refreshSeconds)
         retrainSeconds = try value(.retrainSeconds, d.retrainSeconds)
         pollSeconds = try value(.pollSeconds, d.pollSeconds)
@@ -70,6 +76,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         ("ORBIT_READ_TOKENS", "comma-separated bearer tokens for reads (unset: reads are open)"),
         ("ORBIT_FOLLOW_MODEL", "follow model file"),
         ("ORBIT_CLICK_MODEL", "click model file"),
+        ("ORBIT_DURABILITY", "what an acknowledged SQLite write survives: full (power loss, default) or normal (process crash)"),
         ("ORBIT_REFRESH_SECONDS", "snapshot rebuild interval (0: on demand)"),
         ("ORBIT_RETRAIN_SECONDS", "model retraining interval (0: on demand)"),
         ("ORBIT_POLL_SECONDS", "interval of polling the store for other replicas' writes (0: never)"),
@@ -111,6 +118,12 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         if let v = environment["ORBIT_READ_TOKENS"] { c.readTokens = list(v) }
         if let v = environment["ORBIT_FOLLOW_MODEL"] { c.followModel = v }
         if let v = environment["ORBIT_CLICK_MODEL"] { c.clickModel = v }
+        if let v = environment["ORBIT_DURABILITY"] {
+            guard let d = Durability(rawValue: v.trimmingCharacters(in: .whitespaces).lowercased()) else {
+                throw .invalid(path: "ORBIT_DURABILITY", reason: "\"\(v.prefix(40))\" is not full or normal")
+            }
+            c.durability = d
+        }
         try number("ORBIT_REFRESH_SECONDS") { c.refreshSeconds = $0 }
         try number("ORBIT_RETRAIN_SECONDS") { c.retrainSeconds = $0 }
         try number("ORBIT_POLL_SECONDS") { c.pollSeconds = $0 }

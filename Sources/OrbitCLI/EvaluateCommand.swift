@@ -60,21 +60,39 @@ struct EvaluateFollow: AsyncParsableCommand {
         commandName: "follow",
         abstract: "Hold out follows, train on the rest, and compare baselines, every source alone and the blends.",
         discussion: """
-            Holds out followees of users with at least 5 (seeded; a validation split to tune, a test split to report),
-            trains a model on the rest by the training plan, and ranks against every user the user does not follow:
-            HR@10, Recall@20, NDCG@10, coverage and source shares of every baseline, every source alone and the blends;
-            the blend is chosen on validation. --test FILE (lines `follower followee` in external ids) evaluates on
-            given held-out follows instead, e.g. a split by time.
+            Where follows carry times (--holdout time, the default for such graphs), splits by time (SPEC §4): test =
+            the follows made after the cut (--test-fraction of the latest follows, or --split-time) by users who followed
+            someone before it, validation = the slice of the same size just before, and every input graph holds only
+            the follows made before its cut. Otherwise (--holdout random, the default without times) holds out 10% of the
+            followees of users with at least 5, once for validation and once for test (seeded). Trains a model on the
+            training graph by the training plan and ranks against every user the user does not follow: HR@10, Recall@20,
+            NDCG@10, coverage and source shares of every baseline, every source alone and the blends; the blend is chosen
+            on validation, every row reported on test. --test FILE (lines `follower followee` in external ids) evaluates
+            on given held-out follows; validation then takes each test user's latest earlier follows where times exist.
             """)
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var planOptions: PlanOptions
-    @Option(help: "Held-out test follows (external ids), instead of a random hold-out.") var test: String?
-    @Option(help: "Users evaluated (random hold-out).") var users: Int = 2_000
+    enum Holdout: String, ExpressibleByArgument, CaseIterable { case auto, time, random }
+
+    @Option(help: "Held-out test follows (external ids), instead of a split of the store's follows.") var test: String?
+    @Option(help: "How to hold out follows: time (split by follow time), random, or auto (time where follows carry times).")
+    var holdout: Holdout = .auto
+    @Option(help: "Time split: the share of the latest follows held out for test (the same share before it validates).")
+    var testFraction: Double = 0.1
+    @Option(help: "Time split: the test cut in Unix seconds instead of --test-fraction (validation: as many follows just before it).")
+    var splitTime: Int64?
+    @Option(help: "Users evaluated per split at most.") var users: Int = 2_000
     @Option(help: "Seed of the hold-out.") var holdoutSeed: UInt64 = 1
     @Option(help: "Write the table (Markdown) here too.") var report: String?
     @Flag(help: "Skip the complex logic (no relation-vector index).") var noComplex = false
     @OptionGroup var expansion: ExpansionOptions
+
+    func validate() throws {
+        guard testFraction > 0, testFraction < 0.5 else { throw ValidationError("--test-fraction must be in (0, 0.5)") }
+        if test != nil && (holdout != .auto || splitTime != nil) { throw ValidationError("--test FILE names the test follows: no --holdout or --split-time with it") }
+        if splitTime != nil && holdout == .random { throw ValidationError("--split-time goes with the time split, not --holdout random") }
+    }
 
     func run() async throws {
         let plan = try planOptions.resolved()
@@ -93,8 +111,21 @@ struct EvaluateFollow: AsyncParsableCommand {
                 pairs.append((a, b))
             }
             holdout = FollowHoldout.given(s, test: pairs, seed: holdoutSeed)
+            print(s.hasFollowTimes ? "validation: each test user's latest earlier follows" : "validation: a random 10% of each test user's other follows")
+        } else if self.holdout == .time || (self.holdout == .auto && s.hasFollowTimes) {
+            guard s.hasFollowTimes else { throw ValidationError("--holdout time: the store's follows carry no times (all equal); use --holdout random") }
+            var cuts = FollowHoldout.TimeCuts.fractions(s, test: testFraction)
+            if let splitTime {
+                let after = s.followedAt.filter { $0 >= splitTime }.count
+                let sorted = s.followedAt.sorted()
+                let first = sorted.firstIndex { $0 >= splitTime } ?? sorted.count
+                cuts = FollowHoldout.TimeCuts(validation: sorted[max(0, first - after)], test: splitTime)
+            }
+            holdout = FollowHoldout.byTime(s, cuts: cuts, seed: holdoutSeed, maxUsers: users)
+            print("time split: validation follows from \(cuts.validation), test follows from \(cuts.test) (Unix seconds); input graphs hold only earlier follows")
         } else {
             holdout = FollowHoldout.random(s, seed: holdoutSeed, maxUsers: users)
+            print("random hold-out: 10% of each evaluated user's followees for validation, 10% for test")
         }
         let pairs = { (m: [UserIndex: [UserIndex]]) in m.flatMap { u, vs in vs.map { (u, $0) } } }
         print("\(storeOptions.location): \(s.userCount) users, \(s.followees.edgeCount) follows; "
@@ -103,7 +134,9 @@ struct EvaluateFollow: AsyncParsableCommand {
 
         let data = try FollowModelData(graph: holdout.train, validation: pairs(holdout.validation), alsoExclude: pairs(holdout.test))
         let training = FollowModelTraining(plan: plan)
-        let trained = try training.train(users: s.userCount, items: s.userCount, data: data.training, validation: data.validation) {
+        let trained = try training.train(
+            users: s.userCount, items: s.userCount, data: data.training.orderedByTime(in: holdout.train), validation: data.validation
+        ) {
             progress.message($0)
         }
         progress.finish()

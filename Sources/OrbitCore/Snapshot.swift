@@ -226,13 +226,18 @@ extension Snapshot {
     /// This snapshot with only the follows that `keep(follower, followee)` accepts: a training
     /// graph with held-out follows removed. Everything else (engagement, posts, blocks) is shared.
     public func keepingFollows(_ keep: (UserIndex, UserIndex) -> Bool) -> Snapshot {
+        keepingFollows { a, b, _ in keep(a, b) }
+    }
+
+    /// The same snapshot with only the follows `keep(follower, followee, followedAt)` accepts.
+    public func keepingFollows(_ keep: (UserIndex, UserIndex, Timestamp) -> Bool) -> Snapshot {
         var src: [UserIndex] = [], dst: [UserIndex] = [], times: [Timestamp] = []
         src.reserveCapacity(followers.edgeCount)
         dst.reserveCapacity(followers.edgeCount)
         times.reserveCapacity(followers.edgeCount)
         // The followers' side carries the times: row b lists the users following b.
         for b in 0..<Int32(userCount) {
-            for e in followers.range(b) where keep(followers.targets[e], b) {
+            for e in followers.range(b) where keep(followers.targets[e], b, followedAt[e]) {
                 src.append(followers.targets[e])
                 dst.append(b)
                 times.append(followedAt[e])

@@ -144,7 +144,7 @@ public struct FollowModelTraining: Sendable {
 extension TrainingData {
     /// The same pairs with each user's pairs in follow-time order (ties keep their order), users in
     /// index order: what "a user's latest pairs" means to recency weighting on the follow graph.
-    func orderedByTime(in s: Snapshot) -> TrainingData {
+    public func orderedByTime(in s: Snapshot) -> TrainingData {
         var order = Array(0..<count)
         let time = order.map { s.followedAt(follower: users[$0], followee: items[$0]) ?? 0 }
         order.sort { a, b in (users[a], time[a], a) < (users[b], time[b], b) }

@@ -40,8 +40,9 @@ public struct FollowHoldout: Sendable {
         return FollowHoldout(train: train, testInput: testInput, validation: validation, test: test)
     }
 
-    /// Uses given held-out follows (for example a split by time) as the test set; a validation
-    /// set is still held out at random from the remaining follows of the same users.
+    /// Uses given held-out follows (for example a split by time) as the test set. Validation is
+    /// held out from the remaining follows of the same users: where follows carry times, each
+    /// user's latest ones (so validation resembles a test of later follows); otherwise at random.
     public static func given(_ s: Snapshot, test pairs: [(UserIndex, UserIndex)], seed: UInt64, fraction: Double = 0.1) -> FollowHoldout {
         var test: [UserIndex: [UserIndex]] = [:]
         for (a, b) in pairs where a != b { test[a, default: []].append(b) }
@@ -49,10 +50,16 @@ public struct FollowHoldout: Sendable {
         var validation: [UserIndex: [UserIndex]] = [:]
         let testOnly = Set(pairs.map { Int64($0.0) << 32 | Int64($0.1) })
         var removed = testOnly
+        let byTime = s.hasFollowTimes
         for u in test.keys.sorted() {
             var f = s.followees.row(u).filter { !removed.contains(Int64(u) << 32 | Int64($0)) }
             guard f.count >= 2 else { continue }
-            f.shuffle(using: &rng)
+            if byTime {
+                // Latest first; ties by index, so the choice is the same on every run.
+                f.sort { (s.followedAt(follower: u, followee: $0) ?? 0, $0) > (s.followedAt(follower: u, followee: $1) ?? 0, $1) }
+            } else {
+                f.shuffle(using: &rng)
+            }
             let n = max(1, Int(Double(f.count) * fraction))
             validation[u] = Array(f[0..<n]).sorted()
             for v in f[0..<n] { removed.insert(Int64(u) << 32 | Int64(v)) }

@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "OrbitEval", targets: ["OrbitEval"]),
         .library(name: "VectorIndex", targets: ["VectorIndex"]),
         .library(name: "OrbitPostgres", targets: ["OrbitPostgres"]),
+        .library(name: "Ranking", targets: ["Ranking"]),
         .library(name: "OrbitEngine", targets: ["OrbitEngine"]),
         .library(name: "OrbitServer", targets: ["OrbitServer"]),
     ],
@@ -50,6 +51,9 @@ let package = Package(
         .target(name: "VectorIndex", swiftSettings: numericSettings),
         .target(name: "OrbitSynth", dependencies: ["OrbitCore"], swiftSettings: numericSettings),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // XGBoost's C API (Debian's libxgboost-dev): the learner of the ranking stage.
+        .systemLibrary(name: "CXGBoost", pkgConfig: "xgboost", providers: [.apt(["libxgboost-dev"])]),
+        .target(name: "Ranking", dependencies: ["CXGBoost"]),
         .target(
             name: "OrbitStore",
             dependencies: ["OrbitCore", "CZlib", .product(name: "GRDB", package: "GRDB.swift")]),
@@ -62,7 +66,7 @@ let package = Package(
             ]),
 
         // layer 2: logic
-        .target(name: "OrbitRecommend", dependencies: ["OrbitCore", "NeuMF", "VectorIndex"], swiftSettings: numericSettings),
+        .target(name: "OrbitRecommend", dependencies: ["OrbitCore", "NeuMF", "VectorIndex", "Ranking"], swiftSettings: numericSettings),
         .target(name: "OrbitEval", dependencies: ["OrbitCore", "NeuMF", "OrbitRecommend"], swiftSettings: numericSettings),
 
         // layer 3: engine (what the CLI and the server share: stores, training plan, recommenders)
@@ -93,6 +97,7 @@ let package = Package(
             ]),
 
         .testTarget(name: "OrbitCoreTests", dependencies: ["OrbitCore"]),
+        .testTarget(name: "RankingTests", dependencies: ["Ranking"]),
         // Fixtures shared by the two store test targets.
         .target(name: "StoreTestSupport", dependencies: ["OrbitStore"], path: "Tests/StoreTestSupport"),
         .testTarget(name: "OrbitStoreTests", dependencies: ["OrbitStore", "OrbitSynth", "StoreTestSupport"]),

@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 need=()
 dpkg -s libsqlite3-dev >/dev/null 2>&1 || need+=(libsqlite3-dev)
 dpkg -s zlib1g-dev >/dev/null 2>&1 || need+=(zlib1g-dev)
+dpkg -s libxgboost-dev >/dev/null 2>&1 || need+=(libxgboost-dev)
 command -v gzip >/dev/null 2>&1 || need+=(gzip)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then

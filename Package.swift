@@ -67,13 +67,13 @@ let package = Package(
 
         // layer 2: logic
         .target(name: "OrbitRecommend", dependencies: ["OrbitCore", "NeuMF", "VectorIndex", "Ranking"], swiftSettings: numericSettings),
-        .target(name: "OrbitEval", dependencies: ["OrbitCore", "NeuMF", "OrbitRecommend"], swiftSettings: numericSettings),
+        .target(name: "OrbitEval", dependencies: ["OrbitCore", "NeuMF", "OrbitRecommend", "Ranking"], swiftSettings: numericSettings),
 
         // layer 3: engine (what the CLI and the server share: stores, training plan, recommenders)
         .target(
             name: "OrbitEngine",
             dependencies: [
-                "OrbitCore", "OrbitStore", "OrbitPostgres", "OrbitRecommend", "OrbitEval", "NeuMF", "VectorIndex",
+                "OrbitCore", "OrbitStore", "OrbitPostgres", "OrbitRecommend", "OrbitEval", "NeuMF", "VectorIndex", "Ranking",
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
@@ -91,7 +91,7 @@ let package = Package(
             name: "OrbitCLI",
             dependencies: [
                 "OrbitCore", "OrbitStore", "OrbitSynth", "OrbitRecommend", "NeuMF", "OrbitEval",
-                "OrbitEngine", "OrbitServer",
+                "OrbitEngine", "OrbitServer", "Ranking",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

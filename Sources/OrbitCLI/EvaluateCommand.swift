@@ -7,6 +7,7 @@ import OrbitEval
 import OrbitRecommend
 import OrbitStore
 import OrbitSynth
+import Ranking
 
 struct Evaluate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -86,6 +87,10 @@ struct EvaluateFollow: AsyncParsableCommand {
     @Option(help: "Seed of the hold-out.") var holdoutSeed: UInt64 = 1
     @Option(help: "Write the table (Markdown) here too.") var report: String?
     @Flag(help: "Skip the complex logic (no relation-vector index).") var noComplex = false
+    @Flag(inversion: .prefixedNo, help: "Also fit and evaluate the learned ranking stage (XGBoost LambdaMART over the sources' union), with ablations.")
+    var ranker = true
+    @Option(help: "Ranker: candidates taken from each source's list.") var perSource: Int = 50
+    @Option(help: "Ranker: users of its own training split (carved out of the training graph).") var rankerUsers: Int = 2_000
     @OptionGroup var expansion: ExpansionOptions
 
     func validate() throws {
@@ -155,7 +160,41 @@ struct EvaluateFollow: AsyncParsableCommand {
             progress.message($0)
         }
         progress.finish()
-        let table = FollowBenchmark.markdown(rows, chosen: chosenName)
+        progress.finish()
+        var table = FollowBenchmark.markdown(rows, chosen: chosenName)
+        if ranker {
+            let split = FollowRankerStudy.trainingSplit(of: holdout.train, seed: holdoutSeed &+ 1, maxUsers: rankerUsers)
+            let labelCount = split.labels.values.reduce(0) { $0 + $1.count }
+            print("ranker training split: \(split.labels.count) users, \(labelCount) later follows, input graph \(split.input.followees.edgeCount) follows")
+            // The ranker's model features come from a model that never saw the ranker's labels.
+            let d = try FollowModelData(graph: split.input, validationUsers: plan.follow.validationUsers, seed: plan.seed)
+            var p = plan
+            p.follow.refit = false
+            let rankerModel = try FollowModelTraining(plan: p).train(
+                users: s.userCount, items: s.userCount, data: d.training.orderedByTime(in: split.input), validation: d.validation
+            ) { progress.message("ranker's follow model: " + $0) }
+            progress.finish()
+            var grid: [RankerParameters] = []
+            for trees in [100, 300] {
+                for depth in [4, 6] {
+                    var rp = RankerParameters()
+                    rp.trees = trees
+                    rp.maxDepth = depth
+                    rp.learningRate = 0.1
+                    rp.seed = plan.seed
+                    grid.append(rp)
+                }
+            }
+            let r = try FollowRankerStudy.run(
+                holdout: holdout, split: split, rankerScorer: NeuMFPairScorer(model: rankerModel.model), scorer: scorer, candidates: grid,
+                perSource: perSource, expansion: expansion.limits
+            ) { progress.message($0) }
+            progress.finish()
+            let ranked = FollowRankerStudy.markdown(r)
+            // The ranker rows go in the same table, before the notes line.
+            let notes = ranked.components(separatedBy: "\n\n")
+            table += notes[0] + (notes.count > 1 ? "\n" + notes[1...].joined(separator: "\n\n") : "")
+        }
         print(table)
         if let report { try table.write(toFile: report, atomically: true, encoding: .utf8) }
     }

@@ -43,11 +43,17 @@ public struct ModelSet: Sendable {
     public var relationsStatus: ModelStatus?
     public var click: ClickModel?
     public var clickStatus: ModelStatus?
+    /// The learned ranking stage of who to follow (nil: the blend serves alone).
+    public var ranker: FollowRanker?
+    public var rankerStatus: ModelStatus?
 
     public init(
         follow: NeuMFModel? = nil, followStatus: ModelStatus? = nil, relations: RelationIndex? = nil,
-        relationsStatus: ModelStatus? = nil, click: ClickModel? = nil, clickStatus: ModelStatus? = nil
+        relationsStatus: ModelStatus? = nil, click: ClickModel? = nil, clickStatus: ModelStatus? = nil,
+        ranker: FollowRanker? = nil, rankerStatus: ModelStatus? = nil
     ) {
+        self.ranker = ranker
+        self.rankerStatus = rankerStatus
         self.follow = follow
         self.followStatus = followStatus
         self.relations = relations
@@ -83,7 +89,8 @@ public struct Engine: Sendable {
         // A model trained on fewer users (an older snapshot) still serves the users it knows.
         follow = FollowRecommender(
             view: LiveView(snapshot: s), leaderboards: Leaderboards(snapshot: s, now: now), now: now, config: blend,
-            scorer: models.follow.map { NeuMFPairScorer(model: $0, threads: scorerThreads) }, edgeIndex: models.relations)
+            scorer: models.follow.map { NeuMFPairScorer(model: $0, threads: scorerThreads) }, edgeIndex: models.relations,
+            ranker: models.ranker)
         self.builtAt = builtAt
         buildSeconds = Date().timeIntervalSince(start)
     }

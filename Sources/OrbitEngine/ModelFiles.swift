@@ -1,7 +1,9 @@
 import Foundation
 import NeuMF
 import OrbitCore
+import OrbitEval
 import OrbitRecommend
+import Ranking
 
 /// Where the model files of one deployment live, and how they are read, written and retrained:
 /// the follow model, its relation index beside it, and the click model (JSON).
@@ -35,6 +37,12 @@ public struct ModelFiles: Sendable {
             follow: model,
             followStatus: ModelStatus(kind: "\(model.configuration.kind)".lowercased(), path: followModel, origin: "file", trainedAt: at,
                                       parameters: model.parameterCount, users: model.configuration.userCount))
+        if RankerFile.exists(model: followModel) {
+            let (ranker, _) = try RankerFile.read(from: RankerFile.path(model: followModel))
+            set.ranker = ranker
+            set.rankerStatus = ModelStatus(kind: "ranker_xgboost_lambdamart", path: RankerFile.path(model: followModel), origin: "file",
+                                           trainedAt: at, parameters: ranker.model.featureNames.count, users: 0)
+        }
         if RelationIndexFile.exists(model: followModel) {
             let index = try RelationIndexFile.read(model: model, modelPath: followModel, ef: ef)
             set.relations = index
@@ -64,6 +72,8 @@ public struct ModelFiles: Sendable {
             m.followStatus = loaded.followStatus
             m.relations = loaded.relations
             m.relationsStatus = loaded.relationsStatus
+            m.ranker = loaded.ranker
+            m.rankerStatus = loaded.rankerStatus
         }
         if let at = Self.modified(clickModel), m.clickStatus.map({ $0.trainedAt < at }) ?? true, let (c, status) = try loadClick() {
             m.click = c
@@ -121,12 +131,67 @@ public struct Retraining: Sendable {
                 kind: f.kind.rawValue, path: files.followModel, origin: "trained", trainedAt: now, parameters: trained.model.parameterCount,
                 users: trained.model.configuration.userCount, validationHR10: trained.validationHR10, validationNDCG10: trained.validationNDCG10,
                 trainSeconds: trained.seconds))
+        try trainRanker(snapshot, into: &set, log: log)
         if let index {
             set.relations = index
             set.relationsStatus = ModelStatus(kind: "relation_hnsw", path: RelationIndexFile.indexPath(model: files.followModel), origin: "trained",
                                               trainedAt: now, parameters: index.index.count, users: index.graph.rowCount, trainSeconds: indexSeconds)
         }
         return set
+    }
+
+    /// Fits the ranking stage for `models.follow` on `snapshot` (features as of an earlier cut of its
+    /// own follow graph, labels the follows after it), writes it beside the follow model and adds it
+    /// to the set. Removes a stale ranker file and leaves the set without one when the plan turns
+    /// the ranker off or the graph holds no later follows to learn from.
+    public func trainRanker(_ snapshot: Snapshot, into models: inout ModelSet, log: (String) -> Void = { _ in }) throws(EngineError) {
+        let r = plan.ranker
+        let path = RankerFile.path(model: files.followModel)
+        models.ranker = nil
+        models.rankerStatus = nil
+        guard r.enabled else {
+            RankerFile.remove(model: files.followModel)
+            return
+        }
+        let start = Date()
+        let split = FollowRankerStudy.trainingSplit(of: snapshot, fraction: r.labelFraction, seed: plan.seed &+ 1, maxUsers: r.users)
+        guard !split.labels.isEmpty else {
+            RankerFile.remove(model: files.followModel)
+            log("ranker: no later follows to learn from; none fitted")
+            return
+        }
+        var scorer: (any PairScorer)?
+        if r.modelFeatures {
+            var p = plan
+            p.follow.refit = false
+            let earlier = try FollowModelTraining(plan: p).train(graph: split.input) { log("ranker's follow model: " + $0) }
+            scorer = NeuMFPairScorer(model: earlier.model, threads: max(plan.threads, 0))
+        }
+        let now = Leaderboards.latestEvent(in: split.input)
+        let rec = FollowRecommender(view: LiveView(snapshot: split.input), leaderboards: Leaderboards(snapshot: split.input, now: now), now: now,
+                                    scorer: scorer)
+        var examples = FollowRankerTraining.examples(recommender: rec, labels: split.labels, perSource: r.perSource)
+        if !r.modelFeatures { examples = examples.keeping { !($0.hasPrefix("model.") || $0.hasPrefix("source.neumf_")) } }
+        guard !examples.groups.isEmpty else {
+            RankerFile.remove(model: files.followModel)
+            log("ranker: the candidate union holds none of the later follows; none fitted")
+            return
+        }
+        do {
+            let model = try FollowRankerTraining.fit(examples, parameters: r.parameters)
+            let ranker = try FollowRanker(model: model, perSource: r.perSource, engagedFirst: r.engagedFirst)
+            try RankerFile.write(ranker, parameters: r.parameters, to: path)
+            models.ranker = ranker
+            models.rankerStatus = ModelStatus(kind: "ranker_xgboost_lambdamart", path: path, origin: "trained", trainedAt: Date(),
+                                              parameters: model.featureNames.count, users: examples.groups.count,
+                                              trainSeconds: Date().timeIntervalSince(start))
+            log(String(format: "ranker fitted on %d rows of %d users (union recall %.3f) in %.1f s", examples.labels.count, examples.groups.count,
+                       examples.unionRecall, Date().timeIntervalSince(start)))
+        } catch let e as EngineError {
+            throw e
+        } catch {
+            throw .training(cause: "fitting the ranker: \(error)")
+        }
     }
 
     /// Fits the click model on the store's impressions (features as of `plan.click.split` of the

@@ -1,5 +1,6 @@
 import Foundation
 import NeuMF
+import Ranking
 
 /// Everything training decides, in one value: the follow model (kind, sizes, optimiser, negatives,
 /// epochs and patience, batching, recency weighting, pretraining, refit), its relation index, the
@@ -17,6 +18,8 @@ public struct TrainingPlan: Codable, Sendable, Equatable {
     public var relationIndex = RelationIndexPlan()
     /// The click model of the posts recommender.
     public var click = ClickModelPlan()
+    /// The learned ranking stage of who to follow, fitted after the follow model.
+    public var ranker = RankerPlan()
     /// Seeds the model's initialisation, negative sampling, shuffling and the validation sample.
     public var seed: UInt64 = 42
     /// Training threads (0: every core). 1 makes a run deterministic for its seed: the same plan
@@ -31,6 +34,7 @@ public struct TrainingPlan: Codable, Sendable, Equatable {
         follow = try c.decodeIfPresent(FollowModelPlan.self, forKey: .follow) ?? d.follow
         relationIndex = try c.decodeIfPresent(RelationIndexPlan.self, forKey: .relationIndex) ?? d.relationIndex
         click = try c.decodeIfPresent(ClickModelPlan.self, forKey: .click) ?? d.click
+        ranker = try c.decodeIfPresent(RankerPlan.self, forKey: .ranker) ?? d.ranker
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
         threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? d.threads
     }
@@ -75,6 +79,11 @@ public struct TrainingPlan: Codable, Sendable, Equatable {
         try check((0.05...0.95).contains(click.split), "click.split", "must be in 0.05…0.95")
         try check(click.minimumInteractions >= 1, "click.minimumInteractions", "must be at least 1")
         try check(threads >= 0, "threads", "must not be negative (0: every core)")
+        let r = ranker
+        try check(r.parameters.trees >= 1 && r.parameters.maxDepth >= 1 && r.parameters.learningRate > 0, "ranker.parameters",
+                  "trees and maxDepth must be at least 1, learningRate positive")
+        try check(r.perSource >= 1 && r.users >= 1, "ranker.perSource/users", "must be at least 1")
+        try check(r.labelFraction > 0 && r.labelFraction < 0.5, "ranker.labelFraction", "must be in (0, 0.5)")
     }
 
     /// The optimiser options of one training stage.
@@ -252,5 +261,41 @@ public struct ClickModelPlan: Codable, Sendable, Equatable {
         let d = ClickModelPlan()
         split = try c.decodeIfPresent(Double.self, forKey: .split) ?? d.split
         minimumInteractions = try c.decodeIfPresent(Int.self, forKey: .minimumInteractions) ?? d.minimumInteractions
+    }
+}
+
+/// How the ranking stage is trained: features as of an earlier cut of the store's own follow graph
+/// (by time where follows carry times, else by masking), labels the follows made after it.
+public struct RankerPlan: Codable, Sendable, Equatable {
+    /// Fit the ranker after the follow model; false: the blend serves alone.
+    public var enabled = true
+    /// XGBoost's settings (trees, depth, learning rate, threads, seed).
+    public var parameters = RankerParameters()
+    /// Candidates taken from each source's list.
+    public var perSource = 50
+    /// Users whose later follows label the training rows.
+    public var users = 2_000
+    /// The share of the latest follows (or, without times, of each sampled user's follows) that
+    /// become labels.
+    public var labelFraction = 0.1
+    /// Train a second follow model on the ranker's earlier graph for the model features (its
+    /// logit, relation cosine and model source). Off: those features are left out, and training
+    /// costs one follow model less.
+    public var modelFeatures = true
+    /// Engaged authors keep their SPEC §2.2 places in front of the ranked union.
+    public var engagedFirst = true
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = RankerPlan()
+        enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? d.enabled
+        parameters = try c.decodeIfPresent(RankerParameters.self, forKey: .parameters) ?? d.parameters
+        perSource = try c.decodeIfPresent(Int.self, forKey: .perSource) ?? d.perSource
+        users = try c.decodeIfPresent(Int.self, forKey: .users) ?? d.users
+        labelFraction = try c.decodeIfPresent(Double.self, forKey: .labelFraction) ?? d.labelFraction
+        modelFeatures = try c.decodeIfPresent(Bool.self, forKey: .modelFeatures) ?? d.modelFeatures
+        engagedFirst = try c.decodeIfPresent(Bool.self, forKey: .engagedFirst) ?? d.engagedFirst
     }
 }

@@ -1,14 +1,8 @@
 import NeuMF
 import OrbitCore
+import OrbitRecommend
 
 extension Snapshot {
-    /// True when the follows carry times that tell them apart (not all equal): the graph can be
-    /// split by time.
-    public var hasFollowTimes: Bool {
-        guard let first = followedAt.first else { return false }
-        return followedAt.contains { $0 != first }
-    }
-
     /// The time below which `fraction` of the follows were made (ties: the cut is the time itself,
     /// so every follow at it falls after the cut).
     public func followTimeQuantile(_ fraction: Double) -> Timestamp {

@@ -53,6 +53,17 @@ public struct UserRecommendation: Hashable, Sendable {
     public var score: Float
     public var source: SourceKind
     public var evidence: Evidence
+    /// With the ranking stage: the features that moved this item's score most, largest first
+    /// (XGBoost's per-feature contributions); empty otherwise.
+    public var contributions: [FeatureContribution] = []
+
+    public init(user: UserIndex, score: Float, source: SourceKind, evidence: Evidence, contributions: [FeatureContribution] = []) {
+        self.user = user
+        self.score = score
+        self.source = source
+        self.evidence = evidence
+        self.contributions = contributions
+    }
 
     /// A short human reason such as "you commented on 2 posts by @a"; `name` renders a user.
     public func reason(name: (UserIndex) -> String) -> String {
@@ -75,5 +86,16 @@ public struct UserRecommendation: Hashable, Sendable {
         case .coFollowed(let n): return "followed by \(n) \(n == 1 ? "person" : "people") who follow the same accounts as you"
         case .followsYou: return "\(who) follows you"
         }
+    }
+}
+
+/// How much one feature moved a ranked item's score (positive: towards the top).
+public struct FeatureContribution: Hashable, Sendable {
+    public var feature: String
+    public var value: Float
+
+    public init(feature: String, value: Float) {
+        self.feature = feature
+        self.value = value
     }
 }

@@ -72,11 +72,11 @@ public struct Eligibility: Sendable {
     }
 }
 
-extension Array where Element == Int32 {
-    /// Membership in a sorted array.
+extension RandomAccessCollection where Element == Int32, Index == Int {
+    /// Membership in a sorted array or slice.
     @inlinable
     public func binarySearchContains(_ x: Int32) -> Bool {
-        var lo = 0, hi = count
+        var lo = startIndex, hi = endIndex
         while lo < hi {
             let mid = (lo + hi) >> 1
             let v = self[mid]

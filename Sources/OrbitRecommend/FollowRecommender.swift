@@ -1,4 +1,42 @@
 import OrbitCore
+import Ranking
+
+/// The learned ranking stage (SPEC §2.5): a gradient-boosted ranker that orders the union of every
+/// source's top lists by per-candidate features (`FollowFeatures`).
+public struct FollowRanker: Sendable {
+    public let model: GradientBoostedRanker
+    /// Candidates taken from each source's list.
+    public var perSource: Int
+    /// Engaged authors keep their SPEC §2.2 places in front (true) or join the union (false).
+    public var engagedFirst: Bool
+    /// Feature contributions kept per item for explanations.
+    public var explainTop = 5
+    /// Whether the model reads every feature (else a subset: an ablation).
+    let allFeatures: Bool
+
+    /// Refuses a model whose features are not `FollowFeatures.names` or a subset of them in order.
+    public init(model: GradientBoostedRanker, perSource: Int = 100, engagedFirst: Bool = true) throws(RankerError) {
+        let known = FollowFeatures.names
+        var i = known.startIndex
+        for f in model.featureNames {
+            guard let at = known[i...].firstIndex(of: f) else {
+                throw RankerError(operation: "loading the ranker", message: "feature \(f) is not one this build computes (in order); retrain the ranker")
+            }
+            i = at + 1
+        }
+        self.model = model
+        self.perSource = perSource
+        self.engagedFirst = engagedFirst
+        allFeatures = model.featureNames == known
+    }
+
+    /// The model's columns of a full feature matrix.
+    func columns(_ m: FeatureMatrix) -> FeatureMatrix {
+        if allFeatures { return m }
+        let keep = Set(model.featureNames)
+        return m.dropping { !keep.contains($0) }
+    }
+}
 
 /// Which model-based logic fills the slots after the engaged authors.
 public enum ModelLogic: String, CaseIterable, Sendable, Codable {
@@ -91,12 +129,14 @@ public struct FollowRecommender: Sendable {
     public var config: BlendConfig
     public let scorer: (any PairScorer)?
     public let edgeIndex: (any EdgeIndex)?
+    /// The learned ranking stage; nil: the blend of `config`.
+    public var ranker: FollowRanker?
     private let simple: ModelSimpleSource?
     private let scratch: ScratchPool
 
     public init(
         view: LiveView, leaderboards: Leaderboards, now: Timestamp, config: BlendConfig = BlendConfig(),
-        scorer: (any PairScorer)? = nil, edgeIndex: (any EdgeIndex)? = nil
+        scorer: (any PairScorer)? = nil, edgeIndex: (any EdgeIndex)? = nil, ranker: FollowRanker? = nil
     ) {
         self.view = view
         self.leaderboards = leaderboards
@@ -104,6 +144,7 @@ public struct FollowRecommender: Sendable {
         self.config = config
         self.scorer = scorer
         self.edgeIndex = edgeIndex
+        self.ranker = ranker
         simple = scorer.map { ModelSimpleSource(scorer: $0, snapshot: view.snapshot) }
         scratch = ScratchPool(users: view.snapshot.userCount)
     }
@@ -132,6 +173,72 @@ public struct FollowRecommender: Sendable {
             guard let edgeIndex else { return nil }
             return ModelComplexSource(scorer: scorer, index: edgeIndex, neighbours: config.complexNeighbours, limits: config.expansion)
         case .none: return nil
+        }
+    }
+
+    /// The scorer for a request: the model's, folded in for a user it has not seen who follows someone.
+    func scorerFor(_ r: FollowRequest) -> (any PairScorer)? {
+        guard let s = scorer else { return nil }
+        if !s.canScore(user: r.user), !r.eligibility.followees.isEmpty { return s.foldingIn(user: r.user, followees: r.eligibility.followees) }
+        return s
+    }
+
+    /// The ranking stage's candidates: the union of every source's top `perSource` (eligible
+    /// users only), each once, with the list of the source that ranked it best; and the lists.
+    public func rankingCandidates(
+        _ r: FollowRequest, perSource n: Int, filtered: inout FilterCounts
+    ) -> (union: [Candidate], lists: [SourceKind: [Candidate]]) {
+        var lists: [SourceKind: [Candidate]] = [:]
+        lists[.engagedAuthors] = EngagedAuthorsSource().candidates(for: r, limit: n, filtered: &filtered)
+        let fof = FolloweesOfFolloweesSource(limits: config.expansion).candidates(for: r, limit: max(n, config.graphBudget * 3 / 4), filtered: &filtered)
+        let co = CoFollowersSource(limits: config.expansion).candidates(for: r, limit: max(n, config.graphBudget / 4), filtered: &filtered)
+        lists[.followeesOfFollowees] = Array(fof.prefix(n))
+        lists[.coFollowers] = Array(co.prefix(n))
+        lists[.followsYou] = FollowsYouSource().candidates(for: r, limit: n, filtered: &filtered)
+        let popular = PopularSource(leaderboards: leaderboards).candidates(for: r, limit: n, filtered: &filtered)
+        lists[.popular] = popular
+        if let s = scorerFor(r) {
+            lists[.modelGraph] = ModelGraphSource(scorer: s, leaderboards: leaderboards, budget: config.graphBudget)
+                .candidates(for: r, limit: n, neighbourhood: [fof, co, popular])
+            if let edgeIndex {
+                lists[.modelComplex] = ModelComplexSource(scorer: s, index: edgeIndex, neighbours: config.complexNeighbours, limits: config.expansion)
+                    .candidates(for: r, limit: n, filtered: &filtered)
+            }
+        }
+        var best: [UserIndex: (rank: Int, candidate: Candidate)] = [:]
+        var order: [UserIndex] = []
+        for k in rankedSources {
+            for (i, c) in (lists[k] ?? []).enumerated() {
+                if let b = best[c.user] {
+                    if i < b.rank { best[c.user] = (i, c) }
+                } else {
+                    best[c.user] = (i, c)
+                    order.append(c.user)
+                }
+            }
+        }
+        return (order.map { best[$0]!.candidate }, lists)
+    }
+
+    /// The ranking stage's features for `user`'s candidate union (for training and evaluation).
+    public func rankingFeatures(user: UserIndex, perSource n: Int) -> (candidates: [Candidate], features: FeatureMatrix) {
+        let request = FollowRequest(user: user, view: view, now: now, scratch: scratch)
+        var filtered = FilterCounts()
+        let (union, lists) = rankingCandidates(request, perSource: n, filtered: &filtered)
+        return (union, FollowFeatures.matrix(for: request, candidates: union.map(\.user), lists: lists, scorer: scorerFor(request)))
+    }
+
+    private func explain(_ ranker: FollowRanker, _ m: FeatureMatrix, rows: [Int]) -> [[FeatureContribution]] {
+        guard ranker.explainTop > 0, !rows.isEmpty else { return rows.map { _ in [] } }
+        var sub = FeatureMatrix(names: m.names)
+        let w = m.names.count
+        for r in rows { sub.values += m.values[(r * w)..<(r * w + w)] }
+        guard let c = try? ranker.model.contributions(sub) else { return rows.map { _ in [] } }
+        return rows.indices.map { i in
+            let row = c[(i * (w + 1))..<(i * (w + 1) + w)]
+            return row.enumerated().sorted { abs($0.element) > abs($1.element) }.prefix(ranker.explainTop)
+                .filter { $0.element != 0 }
+                .map { FeatureContribution(feature: m.names[$0.offset], value: $0.element) }
         }
     }
 
@@ -176,6 +283,26 @@ public struct FollowRecommender: Sendable {
                 viewed += 1
                 return viewed > cap
             }
+        }
+        if let ranker, logic == nil || logic == config.logic {
+            if ranker.engagedFirst { add(engaged, max: config.engagedQuota ?? k) }
+            let (union, lists) = rankingCandidates(request, perSource: ranker.perSource, filtered: &filtered)
+            let rest = union.filter { !taken.contains($0.user) }
+            if !rest.isEmpty, items.count < k {
+                let m = ranker.columns(FollowFeatures.matrix(for: request, candidates: rest.map(\.user), lists: lists, scorer: scorerFor(request)))
+                // The columns match the model (checked when the ranker was made): scoring fails only
+                // inside XGBoost, and then the list is the popular fallback below.
+                if let scores = try? ranker.model.scores(m) {
+                    let order = topK(Array(rest.indices), k: k - items.count) { scores[$0] }
+                    let chosen = order.map { i in Candidate(user: rest[i].user, score: scores[i], source: rest[i].source, evidence: rest[i].evidence) }
+                    let explained = explain(ranker, m, rows: order)
+                    let before = items.count
+                    add(chosen, max: k)
+                    for j in before..<items.count { items[j].contributions = explained[j - before] }
+                }
+            }
+            add(PopularSource(leaderboards: leaderboards).candidates(for: request, limit: k + 100, filtered: &filtered), max: k)
+            return FollowAnswer(items: items, coldStart: false, filtered: filtered, sources: sources)
         }
         add(engaged, max: config.engagedQuota ?? k)
         // Graph lists are computed once: the bounded model logic scores them, and they fill what

@@ -6,12 +6,17 @@ public struct RankerError: Error, CustomStringConvertible, Sendable {
     public var operation: String
     public var message: String
     public var description: String { "XGBoost \(operation): \(message)" }
+
+    public init(operation: String, message: String) {
+        self.operation = operation
+        self.message = message
+    }
 }
 
 /// The learner's settings: LambdaMART (`rank:ndcg`) over groups of candidates, one group a user.
 public struct RankerParameters: Codable, Sendable, Equatable {
     /// Boosting rounds (trees).
-    public var trees = 200
+    public var trees = 100
     public var maxDepth = 6
     public var learningRate = 0.1
     public var minChildWeight = 1.0

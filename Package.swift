@@ -102,7 +102,7 @@ let package = Package(
         .target(name: "StoreTestSupport", dependencies: ["OrbitStore"], path: "Tests/StoreTestSupport"),
         .testTarget(name: "OrbitStoreTests", dependencies: ["OrbitStore", "OrbitSynth", "StoreTestSupport"]),
         .testTarget(name: "OrbitSynthTests", dependencies: ["OrbitSynth"]),
-        .testTarget(name: "OrbitRecommendTests", dependencies: ["OrbitRecommend", "OrbitStore"]),
+        .testTarget(name: "OrbitRecommendTests", dependencies: ["OrbitRecommend", "OrbitStore", "Ranking"]),
         .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex"]),
         .testTarget(name: "NeuMFTests", dependencies: ["NeuMF"]),
         .testTarget(name: "OrbitEvalTests", dependencies: ["OrbitEval", "NeuMF"]),

@@ -113,7 +113,7 @@ let package = Package(
         .testTarget(
             name: "OrbitServerTests",
             dependencies: [
-                "OrbitServer", "OrbitEngine", "OrbitStore", "OrbitPostgres", "OrbitSynth",
+                "OrbitServer", "OrbitEngine", "OrbitRecommend", "OrbitStore", "OrbitPostgres", "OrbitSynth",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),

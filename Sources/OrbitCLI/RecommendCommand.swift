@@ -48,6 +48,9 @@ struct Recommend: AsyncParsableCommand {
         for (i, item) in answer.items.enumerated() {
             var line = "\(indent)\(String(format: "%2d", i + 1)). @\(name(item.user))  [\(item.source)]  \(item.reason(name: name))"
             if explain { line += String(format: "  (score %.4g)", item.score) }
+            if explain && !item.contributions.isEmpty {
+                line += "\n\(indent)      ranker: " + item.contributions.map { String(format: "%@ %+.3f", $0.feature, $0.value) }.joined(separator: ", ")
+            }
             lines.append(line)
         }
         if answer.items.isEmpty { lines.append("\(indent)(nothing to recommend)") }

@@ -1,5 +1,6 @@
 import Foundation
 import OrbitEngine
+import OrbitRecommend
 import OrbitServer
 import Testing
 
@@ -82,5 +83,42 @@ import Testing
             #expect(r.status == 409 && (r.error["message"] as? String ?? "").contains("relation index"), "\(r.text)")
             #expect(try await c.get("/v1/users/u1/follow-recommendations?logic=simple").status == 200)
         }
+    }
+}
+
+/// The ranking stage as the server trains and serves it.
+@Suite struct RankerServingTests {
+    @Test func retrainingFitsTheRankerAndExplainShowsItsFeatureContributions() async throws {
+        var plan = EngineTests.plan
+        plan.ranker.parameters.trees = 20
+        plan.ranker.users = 200
+        let f = try await ServerFixture.make(users: 300, seed: 14) { c in c.training = plan }
+        defer { f.remove() }
+        let report = try await f.service.refresh(retrain: true)
+        let status = try #require(report.ranker, "retraining fitted no ranker")
+        #expect(status.kind == "ranker_xgboost_lambdamart" && FileManager.default.fileExists(atPath: status.path))
+        try await f.withServer { c in
+            var explained = 0
+            for i in 0..<100 where explained < 5 {
+                let r = try await c.get("/v1/users/u\(i)/follow-recommendations?k=10&explain=true")
+                #expect(r.status == 200)
+                for item in r.items {
+                    guard let features = item["features"] as? [[String: Any]], !features.isEmpty else { continue }
+                    #expect(features.allSatisfy { ($0["feature"] as? String).map { FollowFeatures.names.contains($0) } ?? false })
+                    explained += 1
+                    break
+                }
+            }
+            #expect(explained >= 5, "only \(explained) answers carried ranker feature contributions")
+            let model = try await c.get("/v1/model")
+            #expect((model.object["ranker"] as? [String: Any])?["kind"] as? String == "ranker_xgboost_lambdamart")
+        }
+        // A server starting on these files loads the ranker; one for another feature set is refused.
+        let (ranker, _) = try RankerFile.read(from: status.path)
+        #expect(ranker.model.featureNames.count > 10)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: status.path))
+        bytes[bytes.count / 3] ^= 0x10
+        try bytes.write(to: URL(fileURLWithPath: status.path))
+        #expect(throws: EngineError.self) { try RankerFile.read(from: status.path) }
     }
 }

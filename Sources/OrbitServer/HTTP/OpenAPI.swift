@@ -91,12 +91,15 @@ enum OpenAPIDocument {
         "validationHR10": number, "validationNDCG10": number, "trainSeconds": number,
     ])
 
-    nonisolated(unsafe) private static let userItem: [String: Any] = object(["user": string, "source": string, "reason": string, "score": number], required: ["user", "source", "reason"])
+    nonisolated(unsafe) private static let userItem: [String: Any] = object(["user": string, "source": string, "reason": string, "score": number,
+                "features": array(object(["feature": string, "contribution": number], required: ["feature", "contribution"]))],
+               required: ["user", "source", "reason"])
     nonisolated(unsafe) private static let postItem: [String: Any] = object(["post": string, "author": string, "source": string, "reason": string, "score": number],
                                          required: ["post", "author", "source", "reason"])
     nonisolated(unsafe) private static let refreshReport: [String: Any] = object([
         "snapshotVersion": integer, "users": integer, "follows": integer, "loadSeconds": number, "buildSeconds": number,
-        "retrained": boolean, "trainSeconds": number, "followModel": modelStatus, "clickModel": modelStatus, "finishedAt": string,
+        "retrained": boolean, "trainSeconds": number, "followModel": modelStatus, "relationIndex": modelStatus, "ranker": modelStatus,
+        "clickModel": modelStatus, "finishedAt": string,
     ])
 
     nonisolated(unsafe) private static let schemas: [String: Any] = [
@@ -137,7 +140,8 @@ enum OpenAPIDocument {
             "snapshot": object(["version": integer, "users": integer, "follows": integer, "posts": integer, "builtAt": string,
                                 "ageSeconds": number, "now": integer]),
             "overlay": object(["version": integer, "changes": integer, "users": integer, "posts": integer, "needsRebuild": boolean]),
-            "followModel": modelStatus, "clickModel": modelStatus, "refreshing": boolean, "lastRefresh": refreshReport,
+            "followModel": modelStatus, "relationIndex": modelStatus, "ranker": modelStatus, "clickModel": modelStatus,
+            "refreshing": boolean, "lastRefresh": refreshReport,
         ]),
         "RefreshReport": refreshReport,
     ]

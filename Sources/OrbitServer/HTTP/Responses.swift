@@ -9,6 +9,13 @@ struct UserItem: Encodable {
     var source: String
     var reason: String
     var score: Float?
+    /// With `explain` and the ranking stage: the features that moved the score most.
+    var features: [Contribution]?
+
+    struct Contribution: Encodable {
+        var feature: String
+        var contribution: Float
+    }
 }
 
 extension UserItem {
@@ -17,6 +24,7 @@ extension UserItem {
         source = r.source.rawValue
         reason = r.reason(name: names.user)
         score = explain ? r.score : nil
+        features = explain && !r.contributions.isEmpty ? r.contributions.map { Contribution(feature: $0.feature, contribution: $0.value) } : nil
     }
 }
 
@@ -165,6 +173,8 @@ struct ModelStatusReport: Encodable {
     var snapshot: SnapshotInfo
     var overlay: OverlayInfo
     var followModel: ModelStatus?
+    var relationIndex: ModelStatus?
+    var ranker: ModelStatus?
     var clickModel: ModelStatus?
     var refreshing: Bool
     var lastRefresh: RefreshReport?
@@ -178,6 +188,8 @@ struct ModelStatusReport: Encodable {
                               posts: s.overlay.postCount, needsRebuild: s.needsRebuild)
         followModel = e.models.followStatus
         clickModel = e.models.clickStatus
+        relationIndex = e.models.relationsStatus
+        ranker = e.models.rankerStatus
         self.refreshing = refreshing
         self.lastRefresh = lastRefresh
     }
@@ -188,6 +200,15 @@ struct ModelStatusReport: Encodable {
 extension UserItem: JSONWritable {
     func write(to w: inout JSONWriter) {
         w.object { w in
+            if let features {
+                w.key("features")
+                w.array(features) { w, f in
+                    w.object { w in
+                        w.key("contribution"); w.float(f.contribution)
+                        w.key("feature"); w.string(f.feature)
+                    }
+                }
+            }
             w.key("reason"); w.string(reason)
             if let score { w.key("score"); w.float(score) }
             w.key("source"); w.string(source)

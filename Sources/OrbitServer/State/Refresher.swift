@@ -17,6 +17,7 @@ public struct RefreshReport: Codable, Sendable {
     public var trainSeconds: Double?
     public var followModel: ModelStatus?
     public var relationIndex: ModelStatus?
+    public var ranker: ModelStatus?
     public var clickModel: ModelStatus?
     public var finishedAt: Date
 }
@@ -111,7 +112,7 @@ actor Refresher {
             snapshotVersion: loaded.snapshot.version, users: loaded.snapshot.userCount,
             follows: loaded.snapshot.followees.edgeCount, loadSeconds: loadSeconds, buildSeconds: engine.buildSeconds,
             retrained: retrain, trainSeconds: trainSeconds, followModel: models.followStatus, relationIndex: models.relationsStatus,
-            clickModel: models.clickStatus, finishedAt: Date())
+            ranker: models.rankerStatus, clickModel: models.clickStatus, finishedAt: Date())
         lastReport = report
         logger.info("engine swapped", metadata: [
             "version": "\(report.snapshotVersion)", "users": "\(report.users)", "follows": "\(report.follows)",

@@ -90,7 +90,8 @@ struct EvaluateFollow: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Also fit and evaluate the learned ranking stage (XGBoost LambdaMART over the sources' union), with ablations.")
     var ranker = true
     @Option(help: "Ranker: candidates taken from each source's list.") var perSource: Int = 50
-    @Option(help: "Ranker: users of its own training split (carved out of the training graph).") var rankerUsers: Int = 2_000
+    @Option(help: "Ranker: users of each of its own training splits (carved out of the training graph).") var rankerUsers: Int = 2_000
+    @Option(help: "Ranker: training splits (successive earlier time slices, or random maskings without times).") var rankerSlices: Int = 2
     @OptionGroup var expansion: ExpansionOptions
 
     func validate() throws {
@@ -163,30 +164,36 @@ struct EvaluateFollow: AsyncParsableCommand {
         progress.finish()
         var table = FollowBenchmark.markdown(rows, chosen: chosenName)
         if ranker {
-            let split = FollowRankerStudy.trainingSplit(of: holdout.train, seed: holdoutSeed &+ 1, maxUsers: rankerUsers)
-            let labelCount = split.labels.values.reduce(0) { $0 + $1.count }
-            print("ranker training split: \(split.labels.count) users, \(labelCount) later follows, input graph \(split.input.followees.edgeCount) follows")
-            // The ranker's model features come from a model that never saw the ranker's labels.
-            let d = try FollowModelData(graph: split.input, validationUsers: plan.follow.validationUsers, seed: plan.seed)
+            let splits = FollowRankerStudy.trainingSplits(of: holdout.train, slices: rankerSlices, seed: holdoutSeed &+ 1, maxUsers: rankerUsers)
+            for (k, split) in splits.enumerated() {
+                let labelCount = split.labels.values.reduce(0) { $0 + $1.count }
+                print("ranker training split \(k + 1): \(split.labels.count) users, \(labelCount) later follows, input graph \(split.input.followees.edgeCount) follows")
+            }
+            // The ranker's model features come from a model that never saw any split's labels: the earliest input.
+            let earliest = splits.last!.input
+            let d = try FollowModelData(graph: earliest, validationUsers: plan.follow.validationUsers, seed: plan.seed)
             var p = plan
             p.follow.refit = false
             let rankerModel = try FollowModelTraining(plan: p).train(
-                users: s.userCount, items: s.userCount, data: d.training.orderedByTime(in: split.input), validation: d.validation
+                users: s.userCount, items: s.userCount, data: d.training.orderedByTime(in: earliest), validation: d.validation
             ) { progress.message("ranker's follow model: " + $0) }
             progress.finish()
             var grid: [RankerParameters] = []
             for trees in [100, 300] {
-                for depth in [4, 6] {
-                    var rp = RankerParameters()
-                    rp.trees = trees
-                    rp.maxDepth = depth
-                    rp.learningRate = 0.1
-                    rp.seed = plan.seed
-                    grid.append(rp)
+                for depth in [3, 6] {
+                    for minChild in [1.0, 10.0] {
+                        var rp = RankerParameters()
+                        rp.trees = trees
+                        rp.maxDepth = depth
+                        rp.minChildWeight = minChild
+                        rp.learningRate = 0.1
+                        rp.seed = plan.seed
+                        grid.append(rp)
+                    }
                 }
             }
             let r = try FollowRankerStudy.run(
-                holdout: holdout, split: split, rankerScorer: NeuMFPairScorer(model: rankerModel.model), scorer: scorer, candidates: grid,
+                holdout: holdout, splits: splits, rankerScorer: NeuMFPairScorer(model: rankerModel.model), scorer: scorer, candidates: grid,
                 perSource: perSource, expansion: expansion.limits
             ) { progress.message($0) }
             progress.finish()

@@ -154,8 +154,8 @@ public struct Retraining: Sendable {
             return
         }
         let start = Date()
-        let split = FollowRankerStudy.trainingSplit(of: snapshot, fraction: r.labelFraction, seed: plan.seed &+ 1, maxUsers: r.users)
-        guard !split.labels.isEmpty else {
+        let splits = FollowRankerStudy.trainingSplits(of: snapshot, fraction: r.labelFraction, slices: r.slices, seed: plan.seed &+ 1, maxUsers: r.users)
+        guard splits.contains(where: { !$0.labels.isEmpty }) else {
             RankerFile.remove(model: files.followModel)
             log("ranker: no later follows to learn from; none fitted")
             return
@@ -164,13 +164,16 @@ public struct Retraining: Sendable {
         if r.modelFeatures {
             var p = plan
             p.follow.refit = false
-            let earlier = try FollowModelTraining(plan: p).train(graph: split.input) { log("ranker's follow model: " + $0) }
+            // Trained on the earliest split's input: it never saw any split's labels.
+            let earlier = try FollowModelTraining(plan: p).train(graph: splits.last!.input) { log("ranker's follow model: " + $0) }
             scorer = NeuMFPairScorer(model: earlier.model, threads: max(plan.threads, 0))
         }
-        let now = Leaderboards.latestEvent(in: split.input)
-        let rec = FollowRecommender(view: LiveView(snapshot: split.input), leaderboards: Leaderboards(snapshot: split.input, now: now), now: now,
-                                    scorer: scorer)
-        var examples = FollowRankerTraining.examples(recommender: rec, labels: split.labels, perSource: r.perSource)
+        let recommenders = splits.map { split -> (FollowRecommender, [UserIndex: [UserIndex]]) in
+            let now = Leaderboards.latestEvent(in: split.input)
+            return (FollowRecommender(view: LiveView(snapshot: split.input), leaderboards: Leaderboards(snapshot: split.input, now: now), now: now,
+                                      scorer: scorer), split.labels)
+        }
+        var examples = FollowRankerTraining.examples(recommenders, perSource: r.perSource)
         if !r.modelFeatures { examples = examples.keeping { !($0.hasPrefix("model.") || $0.hasPrefix("source.neumf_")) } }
         guard !examples.groups.isEmpty else {
             RankerFile.remove(model: files.followModel)

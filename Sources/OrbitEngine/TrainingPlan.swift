@@ -82,7 +82,7 @@ public struct TrainingPlan: Codable, Sendable, Equatable {
         let r = ranker
         try check(r.parameters.trees >= 1 && r.parameters.maxDepth >= 1 && r.parameters.learningRate > 0, "ranker.parameters",
                   "trees and maxDepth must be at least 1, learningRate positive")
-        try check(r.perSource >= 1 && r.users >= 1, "ranker.perSource/users", "must be at least 1")
+        try check(r.perSource >= 1 && r.users >= 1 && r.slices >= 1, "ranker.perSource/users/slices", "must be at least 1")
         try check(r.labelFraction > 0 && r.labelFraction < 0.5, "ranker.labelFraction", "must be in (0, 0.5)")
     }
 
@@ -273,8 +273,11 @@ public struct RankerPlan: Codable, Sendable, Equatable {
     public var parameters = RankerParameters()
     /// Candidates taken from each source's list.
     public var perSource = 50
-    /// Users whose later follows label the training rows.
+    /// Users whose later follows label the training rows, per split.
     public var users = 2_000
+    /// Training splits: successive earlier time slices of the follow graph (random maskings
+    /// without follow times); more splits, more rows.
+    public var slices = 2
     /// The share of the latest follows (or, without times, of each sampled user's follows) that
     /// become labels.
     public var labelFraction = 0.1
@@ -294,6 +297,7 @@ public struct RankerPlan: Codable, Sendable, Equatable {
         parameters = try c.decodeIfPresent(RankerParameters.self, forKey: .parameters) ?? d.parameters
         perSource = try c.decodeIfPresent(Int.self, forKey: .perSource) ?? d.perSource
         users = try c.decodeIfPresent(Int.self, forKey: .users) ?? d.users
+        slices = try c.decodeIfPresent(Int.self, forKey: .slices) ?? d.slices
         labelFraction = try c.decodeIfPresent(Double.self, forKey: .labelFraction) ?? d.labelFraction
         modelFeatures = try c.decodeIfPresent(Bool.self, forKey: .modelFeatures) ?? d.modelFeatures
         engagedFirst = try c.decodeIfPresent(Bool.self, forKey: .engagedFirst) ?? d.engagedFirst

@@ -39,27 +39,10 @@ public struct BaselineSource: CandidateSource {
                 for c in s.followees.row(f) { score[c, default: 0] += w }
             }
         case .personalizedPageRank:
-            // Andersen–Chung–Lang push: approximate PageRank personalised to the user, with work
-            // bounded by 1 / (epsilon · restart) whatever the graph's size.
-            var residual: [UserIndex: Double] = [r.user: 1]
-            var queue: [UserIndex] = [r.user]
-            var pushes = 0
-            while let v = queue.popLast(), pushes < maxPushes {
-                guard let rv = residual[v] else { continue }
-                let out = v == r.user ? r.eligibility.followees[...] : s.followees.row(v)
-                guard rv > epsilon * Double(max(out.count, 1)) else { continue }
-                pushes += 1
-                score[v, default: 0] += restart * rv
-                residual[v] = nil
-                guard !out.isEmpty else { continue }
-                let share = (1 - restart) * rv / Double(out.count)
-                for c in out {
-                    let before = residual[c] ?? 0
-                    residual[c] = before + share
-                    let degree = Double(max(s.followees.degree(c), 1))
-                    if before <= epsilon * degree && before + share > epsilon * degree { queue.append(c) }
-                }
-            }
+            var ppr = PersonalizedPageRankSource(maxPushes: maxPushes)
+            ppr.restart = restart
+            ppr.epsilon = epsilon
+            score = ppr.scores(for: r)
         }
         var ok: [(UserIndex, Double)] = []
         for (c, v) in score.sorted(by: { $0.key < $1.key }) {

@@ -20,13 +20,25 @@ public enum FollowRankerStudy {
     /// labels the latest `fraction` of the training graph's follows), else a random masking of
     /// `fraction` of sampled users' follows.
     public static func trainingSplit(of train: Snapshot, fraction: Double = 0.1, seed: UInt64, maxUsers: Int) -> TrainingSplit {
-        if train.hasFollowTimes {
-            let t = train.followTimeQuantile(1 - fraction)
-            let h = FollowHoldout.byTime(train, cuts: .init(validation: t, test: t), seed: seed, maxUsers: maxUsers)
+        trainingSplits(of: train, fraction: fraction, slices: 1, seed: seed, maxUsers: maxUsers)[0]
+    }
+
+    /// `slices` splits, latest first: by time, slice k has the follows before the cut at
+    /// `1 - (k + 1) · fraction` of the training graph's follows as input and the next `fraction` as
+    /// labels (only the first slice's labels reach the training graph's end); without times, `slices`
+    /// independent random maskings. More slices, more training rows, the same protocol.
+    public static func trainingSplits(of train: Snapshot, fraction: Double = 0.1, slices: Int, seed: UInt64, maxUsers: Int) -> [TrainingSplit] {
+        (0..<max(1, slices)).map { k in
+            if train.hasFollowTimes {
+                let end = k == 0 ? Timestamp.max : train.followTimeQuantile(1 - Double(k) * fraction)
+                let t = train.followTimeQuantile(1 - Double(k + 1) * fraction)
+                let upToEnd = k == 0 ? train : train.keepingFollows(madeBefore: end)
+                let h = FollowHoldout.byTime(upToEnd, cuts: .init(validation: t, test: t), seed: seed &+ UInt64(k), maxUsers: maxUsers)
+                return TrainingSplit(input: h.testInput, labels: h.test)
+            }
+            let h = FollowHoldout.random(train, seed: seed &+ UInt64(k), fraction: fraction, maxUsers: maxUsers)
             return TrainingSplit(input: h.testInput, labels: h.test)
         }
-        let h = FollowHoldout.random(train, seed: seed, fraction: fraction, maxUsers: maxUsers)
-        return TrainingSplit(input: h.testInput, labels: h.test)
     }
 
     /// One fitted configuration and its figures.
@@ -62,12 +74,12 @@ public enum FollowRankerStudy {
         ("without the time features", { $0.hasPrefix("time.") || $0 == "degree.candidate_new_followers_30d" }),
     ]
 
-    /// Fits and evaluates. `rankerScorer` is the follow model trained on the ranker's split input
+    /// Fits and evaluates. `rankerScorer` is the follow model trained on the earliest split's input
     /// (nil: no model features); `scorer` the one trained on the training graph (validation) and
     /// `testScorer` the one for test queries (default `scorer`). The candidate union never uses the
     /// complex logic here: its index would be built from a model that saw the ranker's labels.
     public static func run(
-        holdout: FollowHoldout, split: TrainingSplit, rankerScorer: (any PairScorer)?, scorer: (any PairScorer)?,
+        holdout: FollowHoldout, splits: [TrainingSplit], rankerScorer: (any PairScorer)?, scorer: (any PairScorer)?,
         testScorer: (any PairScorer)? = nil, candidates: [RankerParameters], perSource: Int = 50,
         expansion: ExpansionLimits = ExpansionLimits(), log: (String) -> Void = { _ in }
     ) throws(RankerError) -> Result {
@@ -79,7 +91,7 @@ public enum FollowRankerStudy {
                                      scorer: s, ranker: ranker)
         }
         let t0 = Date()
-        let examples = FollowRankerTraining.examples(recommender: recommender(split.input, rankerScorer), labels: split.labels, perSource: perSource)
+        let examples = FollowRankerTraining.examples(splits.map { (recommender($0.input, rankerScorer), $0.labels) }, perSource: perSource)
         log(String(format: "ranker training rows: %d in %d groups; union recall %.4f (%.1f s)", examples.labels.count, examples.groups.count,
                    examples.unionRecall, Date().timeIntervalSince(t0)))
         let catalogue = holdout.train.userFlags.filter(\.isEmpty).count
@@ -94,7 +106,7 @@ public enum FollowRankerStudy {
             let model = try FollowRankerTraining.fit(examples, parameters: p)
             fitSeconds += Date().timeIntervalSince(t)
             let v = try evaluate(holdout.train, scorer, model, holdout.validation)
-            let name = "ranker: trees \(p.trees), depth \(p.maxDepth), lr \(p.learningRate)"
+            let name = "ranker: trees \(p.trees), depth \(p.maxDepth), min child weight \(p.minChildWeight), lr \(p.learningRate)"
             log(String(format: "validation  %@: HR@10 %.4f NDCG@10 %.4f", name, v.hitRate10, v.ndcg10))
             rows.append(Row(name: name, parameters: p, features: FollowFeatures.names, validation: v))
         }

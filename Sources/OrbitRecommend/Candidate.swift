@@ -14,6 +14,8 @@ public enum SourceKind: String, CaseIterable, Sendable, Codable, CustomStringCon
     case coFollowers = "co_followers"
     /// Users who follow the user and are not followed back.
     case followsYou = "follows_you"
+    /// Personalised PageRank from the user over the follow graph.
+    case personalizedPageRank = "personalized_pagerank"
 
     public var description: String { rawValue }
 }
@@ -30,6 +32,8 @@ public enum Evidence: Hashable, Sendable {
     case followedByFollowees(count: Int)
     case coFollowed(count: Int)
     case followsYou
+    /// Reached by many short follow paths from the user (personalised PageRank).
+    case closeInGraph
 }
 
 /// One candidate user proposed by a source, with the score it was ranked by.
@@ -85,6 +89,7 @@ public struct UserRecommendation: Hashable, Sendable {
         case .followedByFollowees(let n): return "followed by \(n) \(n == 1 ? "person" : "people") you follow"
         case .coFollowed(let n): return "followed by \(n) \(n == 1 ? "person" : "people") who follow the same accounts as you"
         case .followsYou: return "\(who) follows you"
+        case .closeInGraph: return "close to you in the follow graph"
         }
     }
 }

@@ -195,6 +195,7 @@ public struct FollowRecommender: Sendable {
         lists[.followeesOfFollowees] = Array(fof.prefix(n))
         lists[.coFollowers] = Array(co.prefix(n))
         lists[.followsYou] = FollowsYouSource().candidates(for: r, limit: n, filtered: &filtered)
+        lists[.personalizedPageRank] = PersonalizedPageRankSource().candidates(for: r, limit: n, filtered: &filtered)
         let popular = PopularSource(leaderboards: leaderboards).candidates(for: r, limit: n, filtered: &filtered)
         lists[.popular] = popular
         if let s = scorerFor(r) {

@@ -45,6 +45,20 @@ public enum FollowRankerTraining {
         return e
     }
 
+    /// The rows of several splits (recommender over the split's input graph, its later follows), together.
+    public static func examples(_ splits: [(FollowRecommender, [UserIndex: [UserIndex]])], perSource: Int) -> RankingExamples {
+        var all = RankingExamples(features: FeatureMatrix(names: FollowFeatures.names), labels: [], groups: [])
+        for (rec, labels) in splits {
+            let e = examples(recommender: rec, labels: labels, perSource: perSource)
+            all.features.values += e.features.values
+            all.labels += e.labels
+            all.groups += e.groups
+            all.heldOut += e.heldOut
+            all.inUnion += e.inUnion
+        }
+        return all
+    }
+
     /// Fits the ranker on `examples`.
     public static func fit(_ examples: RankingExamples, parameters: RankerParameters) throws(RankerError) -> GradientBoostedRanker {
         try GradientBoostedRanker.train(examples.features, labels: examples.labels, groups: examples.groups, parameters: parameters)

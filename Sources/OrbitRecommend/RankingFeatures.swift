@@ -4,7 +4,7 @@ import Ranking
 
 /// The sources whose lists make the ranking stage's candidate union, in feature order.
 public let rankedSources: [SourceKind] = [
-    .engagedAuthors, .followeesOfFollowees, .coFollowers, .followsYou, .modelGraph, .modelComplex, .popular,
+    .engagedAuthors, .followeesOfFollowees, .coFollowers, .followsYou, .personalizedPageRank, .modelGraph, .modelComplex, .popular,
 ]
 
 /// The features of one (user, candidate) pair, each defined once here and named in the ranker

@@ -46,10 +46,21 @@ public struct FollowModelTraining: Sendable {
         }
     }
 
-    /// Trains on the store's follow graph (validation as in `data(graph:)`).
+    /// Trains on the store's follow graph (validation as in `data(graph:)`). Recency weighting
+    /// needs follow times to know which follows are a user's latest: on a graph whose follows carry
+    /// none it is not applied, and the summary says so.
     public func train(graph s: Snapshot, log: (String) -> Void = { _ in }) throws(EngineError) -> TrainedFollowModel {
         let d = try data(graph: s)
-        return try train(users: d.userCount, items: d.userCount, data: d.training, validation: d.validation, log: log)
+        guard plan.follow.recentWindow > 0, plan.follow.recentCopies > 0, !s.hasFollowTimes else {
+            return try train(users: d.userCount, items: d.userCount, data: d.training, validation: d.validation, log: log)
+        }
+        var uniform = plan
+        uniform.follow.recentWindow = 0
+        let note = "recency weighting not applied: the follows carry no times, so no follow is a user's latest"
+        log(note)
+        var t = try FollowModelTraining(plan: uniform).train(users: d.userCount, items: d.userCount, data: d.training, validation: d.validation, log: log)
+        t.summary.insert(note, at: 0)
+        return t
     }
 
     /// Trains on prepared data: pretraining when the plan asks (NeuMF only), the epoch count

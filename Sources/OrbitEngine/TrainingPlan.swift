@@ -144,7 +144,9 @@ public struct FollowModelPlan: Codable, Sendable, Equatable {
     public var grouped = true
     /// Each user's latest `recentWindow` training pairs (by follow time; file order for pairs
     /// files) are seen `recentCopies` more times per epoch; 0 trains uniformly, as the paper does.
-    public var recentWindow = 10
+    /// Off by default: it validated better on ML-1M but worse on every time-stamped follow graph
+    /// (BENCHMARKS.md, "Training defaults"); `--recent-window 10 --recent-copies 2` is the ML-1M recipe.
+    public var recentWindow = 0
     public var recentCopies = 2
     /// Pretrain GMF and MLP, fuse them and fine-tune NeuMF, as in the paper.
     public var pretrain = false

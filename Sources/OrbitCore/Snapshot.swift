@@ -254,3 +254,18 @@ extension Snapshot {
             engagementOffsets: engagementOffsets, engagement: engagement)
     }
 }
+
+extension Snapshot {
+    /// When `follower` started following `followee`, if it does.
+    public func followedAt(follower: UserIndex, followee: UserIndex) -> Timestamp? {
+        let r = followers.range(followee)
+        var lo = r.lowerBound, hi = r.upperBound
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            let v = followers.targets[mid]
+            if v == follower { return followedAt[mid] }
+            if v < follower { lo = mid + 1 } else { hi = mid }
+        }
+        return nil
+    }
+}

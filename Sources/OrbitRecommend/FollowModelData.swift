@@ -70,18 +70,3 @@ public struct FollowModelData: Sendable {
             alsoExclude: alsoExclude, negatives: negatives, seed: seed)
     }
 }
-
-extension Snapshot {
-    /// When `follower` started following `followee`, if it does.
-    public func followedAt(follower: UserIndex, followee: UserIndex) -> Timestamp? {
-        let r = followers.range(followee)
-        var lo = r.lowerBound, hi = r.upperBound
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            let v = followers.targets[mid]
-            if v == follower { return followedAt[mid] }
-            if v < follower { lo = mid + 1 } else { hi = mid }
-        }
-        return nil
-    }
-}

@@ -20,8 +20,8 @@ struct EvaluateNCF: AsyncParsableCommand {
         commandName: "ncf",
         abstract: "A trained model on NCF files: leave-one-out, full ranking and the reference's 1:4 classification test.",
         discussion: """
-            The NCF leave-one-out protocol (HR@10, NDCG@10 of the test item among the given 99 negatives), full ranking
-            against all items with train positives excluded (HR, Recall, NDCG at 10 and 20), and the reference's 1:4
+            The NCF leave-one-out protocol (HR@10, NDCG@10 of the test item among the given 99 negatives), full ranking \
+            against all items with train positives excluded (HR, Recall, NDCG at 10 and 20), and the reference's 1:4 \
             classification test (precision, recall, F1, accuracy at 0.5, AUC).
             """)
 
@@ -61,14 +61,14 @@ struct EvaluateFollow: AsyncParsableCommand {
         commandName: "follow",
         abstract: "Hold out follows, train on the rest, and compare baselines, every source alone and the blends.",
         discussion: """
-            Where follows carry times (--holdout time, the default for such graphs), splits by time (SPEC §4): test =
-            the follows made after the cut (--test-fraction of the latest follows, or --split-time) by users who followed
-            someone before it, validation = the slice of the same size just before, and every input graph holds only
-            the follows made before its cut. Otherwise (--holdout random, the default without times) holds out 10% of the
-            followees of users with at least 5, once for validation and once for test (seeded). Trains a model on the
-            training graph by the training plan and ranks against every user the user does not follow: HR@10, Recall@20,
-            NDCG@10, coverage and source shares of every baseline, every source alone and the blends; the blend is chosen
-            on validation, every row reported on test. --test FILE (lines `follower followee` in external ids) evaluates
+            Where follows carry times (--holdout time, the default for such graphs), splits by time (SPEC §4): test = \
+            the follows made after the cut (--test-fraction of the latest follows, or --split-time) by users who followed \
+            someone before it, validation = the slice of the same size just before, and every input graph holds only \
+            the follows made before its cut. Otherwise (--holdout random, the default without times) holds out 10% of the \
+            followees of users with at least 5, once for validation and once for test (seeded). Trains a model on the \
+            training graph by the training plan and ranks against every user the user does not follow: HR@10, Recall@20, \
+            NDCG@10, coverage and source shares of every baseline, every source alone and the blends; the blend is chosen \
+            on validation, every row reported on test. --test FILE (lines `follower followee` in external ids) evaluates \
             on given held-out follows; validation then takes each test user's latest earlier follows where times exist.
             """)
 
@@ -212,8 +212,8 @@ struct EvaluatePosts: AsyncParsableCommand {
         commandName: "posts",
         abstract: "The click model against hot posts and \"latest from followees\" on a generated network split by time.",
         discussion: """
-            The click model is fitted on the impressions between 60% and 80% of the time with features as of 60%, then
-            ranks each user's impressions after 80% (features as of 80%): AUC and HR@10 against hot posts and "latest from
+            The click model is fitted on the impressions between 60% and 80% of the time with features as of 60%, then \
+            ranks each user's impressions after 80% (features as of 80%): AUC and HR@10 against hot posts and "latest from \
             followees". The follow model of the affinity feature is trained by the training plan on each snapshot.
             """)
 
@@ -248,7 +248,7 @@ struct EvaluateEngagement: AsyncParsableCommand {
         commandName: "engagement",
         abstract: "SPEC §2.2's 4-bit order against plain counts and recency, on the SNAP Higgs activity file.",
         discussion: """
-            --activity FILE: `userA userB time RT|RE|MT` (retweet → repost, reply → comment, mention → author click);
+            --activity FILE: `userA userB time RT|RE|MT` (retweet → repost, reply → comment, mention → author click); \
             trains on the first 80% of time and predicts whom each user interacts with in the last 20%.
             """)
 
@@ -272,8 +272,8 @@ struct EvaluateFoldIn: AsyncParsableCommand {
         commandName: "foldin",
         abstract: "How close fold-in comes to retraining, on the store's follow graph.",
         discussion: """
-            --users users (with at least 5 followees) are made "new": a model is trained without their follows and each is
-            folded in from its follows; a second model is retrained with them. Reports the overlap of their top-20 lists and
+            --users users (with at least 5 followees) are made "new": a model is trained without their follows and each is \
+            folded in from its follows; a second model is retrained with them. Reports the overlap of their top-20 lists and \
             both models' HR@10 on one held-out follow per user.
             """)
 

@@ -11,7 +11,7 @@ struct Train: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train the follow model (default) or the click model.",
         discussion: """
-            `orbit train` alone trains the follow model by the default TrainingPlan, the same plan `orbit serve` retrains
+            `orbit train` alone trains the follow model by the default TrainingPlan, the same plan `orbit serve` retrains \
             with: the best model Orbit knows how to make (BENCHMARKS.md says how each default was chosen on validation).
             """,
         subcommands: [TrainFollow.self, TrainClicks.self], defaultSubcommand: TrainFollow.self)
@@ -22,13 +22,13 @@ struct TrainFollow: AsyncParsableCommand {
         commandName: "follow",
         abstract: "Train the follow model (NeuMF) on the store's follow graph or on a pairs file, by a training plan.",
         discussion: """
-            From the store (default): follows are positives, users on both sides share one index; each of up to
-            --validation-users users has its latest follow held out for validation (early stopping and model choice).
-            The relation index of the complex logic is built beside the model when the plan says so
-            (--relation-index), written to <model>.relations and <model>.relations.edges.
-            From --pairs FILE (user item [...] lines, .gz read directly, e.g. ml-1m.train.pairs.gz): each user's last
-            pair in file order is the validation split. --test-rating FILE with --test-negative reports the selected
-            model's test HR@10/NDCG@10 (NCF leave-one-out); test pairs never reach training.
+            From the store (default): follows are positives, users on both sides share one index; each of up to \
+            --validation-users users has its latest follow held out for validation (early stopping and model choice). \
+            The relation index of the complex logic is built beside the model when the plan says so \
+            (--relation-index), written to <model>.relations and <model>.relations.edges. \
+            From --pairs FILE (user item [...] lines, .gz read directly, e.g. ml-1m.train.pairs.gz): each user's last \
+            pair in file order is the validation split. --test-rating FILE with --test-negative reports the selected \
+            model's test HR@10/NDCG@10 (NCF leave-one-out); test pairs never reach training. \
             Writes the model (--out), the per-epoch figures as CSV and a training curve as SVG beside it.
             """)
 
@@ -103,8 +103,8 @@ struct TrainClicks: AsyncParsableCommand {
         commandName: "clicks",
         abstract: "Fit the click model from the store's impressions (views with or without a click).",
         discussion: """
-            Features as of --split of the interaction log (by time), labels from the impressions after it; the follow
-            model (--follow-model, when the file exists) gives the affinity feature. The same fit `orbit serve` runs when it
+            Features as of --split of the interaction log (by time), labels from the impressions after it; the follow \
+            model (--follow-model, when the file exists) gives the affinity feature. The same fit `orbit serve` runs when it \
             retrains.
             """)
 

@@ -31,12 +31,12 @@ public struct TrainingPlan: Codable, Sendable, Equatable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = TrainingPlan()
-        follow = try c.decodeIfPresent(FollowModelPlan.self, forKey: .follow) ?? d.follow
-        relationIndex = try c.decodeIfPresent(RelationIndexPlan.self, forKey: .relationIndex) ?? d.relationIndex
-        click = try c.decodeIfPresent(ClickModelPlan.self, forKey: .click) ?? d.click
-        ranker = try c.decodeIfPresent(RankerPlan.self, forKey: .ranker) ?? d.ranker
-        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
-        threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? d.threads
+        follow = try c.decode(.follow, default: d.follow)
+        relationIndex = try c.decode(.relationIndex, default: d.relationIndex)
+        click = try c.decode(.click, default: d.click)
+        ranker = try c.decode(.ranker, default: d.ranker)
+        seed = try c.decode(.seed, default: d.seed)
+        threads = try c.decode(.threads, default: d.threads)
     }
 
     /// Reads a plan from a JSON file (keys absent keep their defaults) and checks it.
@@ -105,6 +105,14 @@ public struct TrainingPlan: Codable, Sendable, Equatable {
     }
 }
 
+extension KeyedDecodingContainer {
+    /// The value at `key`, or `fallback` when the key is absent: how every settings type here reads
+    /// a file that names only what it changes.
+    package func decode<T: Decodable>(_ key: Key, default fallback: T) throws -> T {
+        try decodeIfPresent(T.self, forKey: key) ?? fallback
+    }
+}
+
 /// The optimiser of a training stage.
 public enum Optimizer: String, Codable, Sendable, CaseIterable {
     case adam, sgd
@@ -165,27 +173,26 @@ public struct FollowModelPlan: Codable, Sendable, Equatable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = FollowModelPlan()
-        func v<T: Decodable>(_ k: CodingKeys, _ fallback: T) throws -> T { try c.decodeIfPresent(T.self, forKey: k) ?? fallback }
-        kind = try v(.kind, d.kind)
-        factors = try v(.factors, d.factors)
-        layers = try v(.layers, d.layers)
-        negatives = try v(.negatives, d.negatives)
-        learningRate = try v(.learningRate, d.learningRate)
-        optimizer = try v(.optimizer, d.optimizer)
-        embeddingAdam = try v(.embeddingAdam, d.embeddingAdam)
-        l2 = try v(.l2, d.l2)
-        batchSize = try v(.batchSize, d.batchSize)
-        epochs = try v(.epochs, d.epochs)
-        patience = try v(.patience, d.patience)
-        learningRateDecay = try v(.learningRateDecay, d.learningRateDecay)
-        grouped = try v(.grouped, d.grouped)
-        recentWindow = try v(.recentWindow, d.recentWindow)
-        recentCopies = try v(.recentCopies, d.recentCopies)
-        pretrain = try v(.pretrain, d.pretrain)
-        finetuneLearningRate = try v(.finetuneLearningRate, d.finetuneLearningRate)
+        kind = try c.decode(.kind, default: d.kind)
+        factors = try c.decode(.factors, default: d.factors)
+        layers = try c.decode(.layers, default: d.layers)
+        negatives = try c.decode(.negatives, default: d.negatives)
+        learningRate = try c.decode(.learningRate, default: d.learningRate)
+        optimizer = try c.decode(.optimizer, default: d.optimizer)
+        embeddingAdam = try c.decode(.embeddingAdam, default: d.embeddingAdam)
+        l2 = try c.decode(.l2, default: d.l2)
+        batchSize = try c.decode(.batchSize, default: d.batchSize)
+        epochs = try c.decode(.epochs, default: d.epochs)
+        patience = try c.decode(.patience, default: d.patience)
+        learningRateDecay = try c.decode(.learningRateDecay, default: d.learningRateDecay)
+        grouped = try c.decode(.grouped, default: d.grouped)
+        recentWindow = try c.decode(.recentWindow, default: d.recentWindow)
+        recentCopies = try c.decode(.recentCopies, default: d.recentCopies)
+        pretrain = try c.decode(.pretrain, default: d.pretrain)
+        finetuneLearningRate = try c.decode(.finetuneLearningRate, default: d.finetuneLearningRate)
         finetuneOptimizer = try c.decodeIfPresent(Optimizer.self, forKey: .finetuneOptimizer)
-        refit = try v(.refit, d.refit)
-        validationUsers = try v(.validationUsers, d.validationUsers)
+        refit = try c.decode(.refit, default: d.refit)
+        validationUsers = try c.decode(.validationUsers, default: d.validationUsers)
     }
 
     /// The model's shape for `users` × `items`.
@@ -231,11 +238,11 @@ public struct RelationIndexPlan: Codable, Sendable, Equatable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = RelationIndexPlan()
-        build = try c.decodeIfPresent(Build.self, forKey: .build) ?? d.build
-        maxEdges = try c.decodeIfPresent(Int.self, forKey: .maxEdges) ?? d.maxEdges
-        m = try c.decodeIfPresent(Int.self, forKey: .m) ?? d.m
-        efConstruction = try c.decodeIfPresent(Int.self, forKey: .efConstruction) ?? d.efConstruction
-        ef = try c.decodeIfPresent(Int.self, forKey: .ef) ?? d.ef
+        build = try c.decode(.build, default: d.build)
+        maxEdges = try c.decode(.maxEdges, default: d.maxEdges)
+        m = try c.decode(.m, default: d.m)
+        efConstruction = try c.decode(.efConstruction, default: d.efConstruction)
+        ef = try c.decode(.ef, default: d.ef)
     }
 
     /// Whether a graph of `edges` follows gets an index under this plan.
@@ -261,8 +268,8 @@ public struct ClickModelPlan: Codable, Sendable, Equatable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = ClickModelPlan()
-        split = try c.decodeIfPresent(Double.self, forKey: .split) ?? d.split
-        minimumInteractions = try c.decodeIfPresent(Int.self, forKey: .minimumInteractions) ?? d.minimumInteractions
+        split = try c.decode(.split, default: d.split)
+        minimumInteractions = try c.decode(.minimumInteractions, default: d.minimumInteractions)
     }
 }
 
@@ -295,13 +302,13 @@ public struct RankerPlan: Codable, Sendable, Equatable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = RankerPlan()
-        enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? d.enabled
-        parameters = try c.decodeIfPresent(RankerParameters.self, forKey: .parameters) ?? d.parameters
-        perSource = try c.decodeIfPresent(Int.self, forKey: .perSource) ?? d.perSource
-        users = try c.decodeIfPresent(Int.self, forKey: .users) ?? d.users
-        slices = try c.decodeIfPresent(Int.self, forKey: .slices) ?? d.slices
-        labelFraction = try c.decodeIfPresent(Double.self, forKey: .labelFraction) ?? d.labelFraction
-        modelFeatures = try c.decodeIfPresent(Bool.self, forKey: .modelFeatures) ?? d.modelFeatures
-        engagedFirst = try c.decodeIfPresent(Bool.self, forKey: .engagedFirst) ?? d.engagedFirst
+        enabled = try c.decode(.enabled, default: d.enabled)
+        parameters = try c.decode(.parameters, default: d.parameters)
+        perSource = try c.decode(.perSource, default: d.perSource)
+        users = try c.decode(.users, default: d.users)
+        slices = try c.decode(.slices, default: d.slices)
+        labelFraction = try c.decode(.labelFraction, default: d.labelFraction)
+        modelFeatures = try c.decode(.modelFeatures, default: d.modelFeatures)
+        engagedFirst = try c.decode(.engagedFirst, default: d.engagedFirst)
     }
 }

@@ -154,7 +154,11 @@ public struct Retraining: Sendable {
             return
         }
         let start = Date()
-        let splits = FollowRankerStudy.trainingSplits(of: snapshot, fraction: r.labelFraction, slices: r.slices, seed: plan.seed &+ 1, maxUsers: r.users)
+        // The latest slice checks the fitted ranker against the blend; the earlier ones train it.
+        let all = FollowRankerStudy.trainingSplits(of: snapshot, fraction: r.labelFraction, slices: r.slices + (r.requireGain ? 1 : 0),
+                                                   seed: plan.seed &+ 1, maxUsers: r.users)
+        let check = r.requireGain ? all.first : nil
+        let splits = r.requireGain ? Array(all.dropFirst()) : all
         guard splits.contains(where: { !$0.labels.isEmpty }) else {
             RankerFile.remove(model: files.followModel)
             log("ranker: no later follows to learn from; none fitted")
@@ -183,13 +187,36 @@ public struct Retraining: Sendable {
         do {
             let model = try FollowRankerTraining.fit(examples, parameters: r.parameters)
             let ranker = try FollowRanker(model: model, perSource: r.perSource, engagedFirst: r.engagedFirst)
-            try RankerFile.write(ranker, parameters: r.parameters, to: path)
-            models.ranker = ranker
-            models.rankerStatus = ModelStatus(kind: "ranker_xgboost_lambdamart", path: path, origin: "trained", trainedAt: Date(),
-                                              parameters: model.featureNames.count, users: examples.groups.count,
-                                              trainSeconds: Date().timeIntervalSince(start))
+            var status = ModelStatus(kind: "ranker_xgboost_lambdamart", path: path, origin: "trained", trainedAt: Date(),
+                                     parameters: model.featureNames.count, users: examples.groups.count)
             log(String(format: "ranker fitted on %d rows of %d users (union recall %.3f) in %.1f s", examples.labels.count, examples.groups.count,
                        examples.unionRecall, Date().timeIntervalSince(start)))
+            if let check, !check.labels.isEmpty {
+                // The ranker earns its slots: served only if it beats the blend on later follows it never saw.
+                let now = Leaderboards.latestEvent(in: check.input)
+                let boards = Leaderboards(snapshot: check.input, now: now)
+                let blend = FollowRecommender(view: LiveView(snapshot: check.input), leaderboards: boards, now: now, scorer: scorer)
+                let ranked = FollowRecommender(view: LiveView(snapshot: check.input), leaderboards: boards, now: now, scorer: scorer, ranker: ranker)
+                let catalogue = check.input.userFlags.filter(\.isEmpty).count
+                let b = evaluateFollows(heldOut: check.labels, catalogueSize: catalogue, threads: 1) { u in blend.recommend(user: u, k: 20).items.map { ($0.user, $0.source) } }
+                let k = evaluateFollows(heldOut: check.labels, catalogueSize: catalogue, threads: 1) { u in ranked.recommend(user: u, k: 20).items.map { ($0.user, $0.source) } }
+                status.validationHR10 = k.hitRate10
+                status.validationNDCG10 = k.ndcg10
+                log(String(format: "ranker check on the latest %.0f%% of follows (%d users): HR@10 %.4f, the blend %.4f", r.labelFraction * 100,
+                           check.labels.count, k.hitRate10, b.hitRate10))
+                guard k.hitRate10 > b.hitRate10 else {
+                    RankerFile.remove(model: files.followModel)
+                    status.origin = "not_served"
+                    status.trainSeconds = Date().timeIntervalSince(start)
+                    models.rankerStatus = status
+                    log("ranker not served: the blend did at least as well on the check slice")
+                    return
+                }
+            }
+            status.trainSeconds = Date().timeIntervalSince(start)
+            try RankerFile.write(ranker, parameters: r.parameters, to: path)
+            models.ranker = ranker
+            models.rankerStatus = status
         } catch let e as EngineError {
             throw e
         } catch {

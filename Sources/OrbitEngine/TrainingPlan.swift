@@ -296,6 +296,9 @@ public struct RankerPlan: Codable, Sendable, Equatable {
     public var modelFeatures = true
     /// Engaged authors keep their SPEC §2.2 places in front of the ranked union.
     public var engagedFirst = true
+    /// Hold the latest slice out of the ranker's training and serve the ranker only if it beats
+    /// the blend there (HR@10): the learned stage earns its slots on each deployment's own data.
+    public var requireGain = true
 
     public init() {}
 
@@ -310,5 +313,6 @@ public struct RankerPlan: Codable, Sendable, Equatable {
         labelFraction = try c.decode(.labelFraction, default: d.labelFraction)
         modelFeatures = try c.decode(.modelFeatures, default: d.modelFeatures)
         engagedFirst = try c.decode(.engagedFirst, default: d.engagedFirst)
+        requireGain = try c.decode(.requireGain, default: d.requireGain)
     }
 }

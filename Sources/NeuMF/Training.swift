@@ -501,7 +501,9 @@ func shuffle<T>(_ a: inout [T], _ lo: Int, _ hi: Int, _ rng: inout SplitMix64) {
 }
 
 /// HR@k and NDCG@k of held-out items among fixed negatives; ties count against the held-out
-/// item, and negatives equal to it are skipped (as the NCF evaluation does).
+/// item, and negatives equal to it are skipped (as the NCF evaluation does). A non-finite score
+/// ranks last: a held-out item scored NaN or ±infinity is never a hit (whatever `k`), and such a
+/// negative never outranks a finite held-out score.
 func evaluateValidation(_ model: NeuMFModel, _ v: ValidationSet, k: Int, threads: Int) -> (Double, Double) {
     let scorer = NeuMFScorer(model: model, threads: threads)
     let n = v.count, m = v.negativesPerUser
@@ -519,8 +521,9 @@ func evaluateValidation(_ model: NeuMFModel, _ v: ValidationSet, k: Int, threads
                 for j in 0..<m { cand[j + 1] = v.negatives[c * m + j] }
                 scorer.score(user: v.users[c], candidates: cand, into: &scores, output: .logit)
                 let s = scores[0]
+                guard s.isFinite else { continue }
                 var rank = 0
-                for j in 1...m where cand[j] != target && scores[j] >= s { rank += 1 }
+                for j in 1..<(m + 1) where cand[j] != target && scores[j].isFinite && scores[j] >= s { rank += 1 }
                 if rank < k {
                     h += 1
                     g += 1 / log2(Double(rank) + 2)

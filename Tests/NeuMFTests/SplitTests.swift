@@ -99,3 +99,19 @@ import Testing
     #expect(refitted.epochs.count == 2)
     #expect(refitted.epochs.allSatisfy { $0.samples == 2 }, "\(refitted.epochs.map(\.samples))")
 }
+
+/// The validation metric used for epoch selection ranks non-finite scores last, so a model gone
+/// NaN is never the best epoch.
+@Test func validationGivesANaNModelNoHits() throws {
+    let p = try Planted()
+    let config = NeuMFConfiguration(kind: .gmf, factors: 4, userCount: p.users, itemCount: p.items)
+    let fresh = try NeuMFModel(configuration: config, seed: 1)
+    let nan = try NeuMFModel(configuration: config, parameters: [Float](repeating: .nan, count: fresh.parameterCount))
+    let (hr, nd) = evaluateValidation(nan, try p.validation(), k: 10, threads: 1)
+    #expect(hr == 0 && nd == 0)
+    // Fewer negatives than k: a NaN held-out item is still no hit.
+    let few = try ValidationSet(users: [0, 1], heldOut: [p.heldOut[0], p.heldOut[1]], negatives: [0, 1, 2, 3],
+                                negativesPerUser: 2)
+    #expect(evaluateValidation(nan, few, k: 10, threads: 1) == (0, 0))
+    #expect(evaluateValidation(fresh, few, k: 10, threads: 1).0 == 1)
+}

@@ -330,6 +330,10 @@ public enum NeuMFTrainer {
             let loss = totals.reduce(0) { $0 + $1.0 }
             let samples = totals.reduce(0) { $0 + $1.1 }
             step += threads * (totals.map { $0.2 }.max() ?? 0)
+            guard loss.isFinite else {
+                throw .diverged(kind: config.kind, epoch: epoch, loss: loss / Double(max(samples, 1)),
+                                learningRate: options.learningRate)
+            }
 
             var report = EpochReport(
                 epoch: epoch, loss: loss / Double(max(samples, 1)), samples: samples,

@@ -2,7 +2,8 @@ import Testing
 @testable import NeuMF
 
 /// Which items each sampler may draw: training negatives avoid the training positives only,
-/// validation negatives every split's positives.
+/// validation negatives every split's positives. And neither validation nor training goes on
+/// as if a NaN were a number.
 
 /// One user, two items: item 0 is the training positive, item 1 is held out (test). The only
 /// item a training negative can be is the held-out one.
@@ -114,4 +115,33 @@ import Testing
                                 negativesPerUser: 2)
     #expect(evaluateValidation(nan, few, k: 10, threads: 1) == (0, 0))
     #expect(evaluateValidation(fresh, few, k: 10, threads: 1).0 == 1)
+}
+
+/// An absurd learning rate overflows the parameters; training stops at once with an error that
+/// names the model, the epoch and what to change.
+@Test(arguments: [TrainingOptions.Optimizer.adam, .sgd])
+func divergingTrainingStopsWithATypedError(optimizer: TrainingOptions.Optimizer) throws {
+    let p = try Planted()
+    let config = NeuMFConfiguration(kind: .gmf, factors: 8, userCount: p.users, itemCount: p.items)
+    var o = TrainingOptions()
+    o.epochs = 5
+    o.threads = 1
+    o.optimizer = optimizer
+    o.learningRate = 1e30
+    var reported = 0
+    let error = #expect(throws: NeuMFError.self) {
+        try NeuMFTrainer.train(try NeuMFModel(configuration: config, seed: 1), data: p.data,
+                               validation: try p.validation(), options: o) { _ in reported += 1 }
+    }
+    guard case let .diverged(kind, epoch, loss, learningRate)? = error else {
+        Issue.record("expected .diverged, got \(String(describing: error))")
+        return
+    }
+    #expect(kind == .gmf)
+    #expect(epoch == reported, "the diverged epoch is not reported as a finished one")
+    #expect(epoch < o.epochs)
+    #expect(!loss.isFinite)
+    #expect(learningRate == 1e30)
+    #expect(error!.description.contains("lower learning rate"))
+    #expect(error!.description.contains("epoch \(epoch + 1)"))
 }

@@ -3,12 +3,22 @@ public enum NeuMFError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidConfiguration(String)
     case invalidData(String)
     case incompatibleModels(String)
+    /// Training of a `kind` model stopped because the mean loss of `epoch` (counted from 0, as
+    /// in `EpochReport`) was not a finite number: the parameters had overflowed, so later
+    /// epochs and any model taken from them would be meaningless. `learningRate` is the
+    /// configured rate (`TrainingOptions.learningRate`).
+    case diverged(kind: NeuMFKind, epoch: Int, loss: Double, learningRate: Float)
 
     public var description: String {
         switch self {
         case .invalidConfiguration(let s): "invalid NeuMF configuration: \(s)"
         case .invalidData(let s): "invalid training data: \(s)"
         case .incompatibleModels(let s): "cannot fuse models: \(s)"
+        case let .diverged(kind, epoch, loss, learningRate):
+            "\(kind) training diverged: the mean loss of epoch \(epoch + 1) is \(loss) at learning rate \(learningRate), "
+                + "so the parameters are no longer finite and training stopped. Try a lower learning rate "
+                + "(for example \(learningRate / 10)), a learning-rate decay below 1 or a smaller embedding "
+                + "learning-rate scale."
         }
     }
 }

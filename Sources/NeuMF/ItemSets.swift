@@ -1,7 +1,9 @@
 /// Per-user sorted sets of item indices in compressed sparse row form.
 ///
-/// Used as the negative-sampling exclusion (every positive of every split) and for
-/// "already interacted" filters in evaluation.
+/// Used as negative-sampling exclusions and for "already interacted" filters in evaluation.
+/// Which positives an exclusion holds depends on what the negatives are for: training
+/// negatives avoid only the user's training positives (`TrainingData.exclusion`), while
+/// validation and test negatives avoid the positives of every split.
 public struct ItemSets: Sendable {
     public let userCount: Int
     /// `offsets[u]..<offsets[u+1]` indexes `items` for user `u`.
@@ -14,13 +16,17 @@ public struct ItemSets: Sendable {
         guard users.count == items.count else {
             throw .invalidData("users (\(users.count)) and items (\(items.count)) differ in length")
         }
-        var counts = [Int](repeating: 0, count: userCount + 1)
-        for u in users {
-            guard u >= 0 && Int(u) < userCount else {
-                throw .invalidData("user index \(u) outside 0..<\(userCount)")
-            }
-            counts[Int(u) + 1] += 1
+        for u in users where u < 0 || Int(u) >= userCount {
+            throw .invalidData("user index \(u) outside 0..<\(userCount)")
         }
+        self.init(checkedUserCount: userCount, users: users, items: items)
+    }
+
+    /// `init(userCount:users:items:)` once the arrays are known to agree in length and every
+    /// user to lie in `0..<userCount`.
+    init(checkedUserCount userCount: Int, users: [Int32], items: [Int32]) {
+        var counts = [Int](repeating: 0, count: userCount + 1)
+        for u in users { counts[Int(u) + 1] += 1 }
         for u in 0..<userCount { counts[u + 1] += counts[u] }
         var fill = counts
         var flat = [Int32](repeating: 0, count: users.count)
@@ -58,6 +64,23 @@ public struct ItemSets: Sendable {
         try self.init(userCount: userCount, users: us, items: its)
     }
 
+    /// These sets plus the given pairs (for example a split's positives joining the training
+    /// exclusion). Pairs whose user lies outside `0..<userCount` are left out (the trainer
+    /// reports such pairs when it checks its data), as are pairs with unequal array lengths.
+    public func adding(users newUsers: [Int32], items newItems: [Int32]) -> ItemSets {
+        var us: [Int32] = [], its = items
+        us.reserveCapacity(items.count + newUsers.count)
+        its.reserveCapacity(items.count + newUsers.count)
+        for u in 0..<userCount {
+            us += repeatElement(Int32(u), count: offsets[u + 1] - offsets[u])
+        }
+        for k in 0..<min(newUsers.count, newItems.count) where newUsers[k] >= 0 && Int(newUsers[k]) < userCount {
+            us.append(newUsers[k])
+            its.append(newItems[k])
+        }
+        return ItemSets(checkedUserCount: userCount, users: us, items: its)
+    }
+
     public var totalCount: Int { items.count }
     public func count(of user: Int32) -> Int { offsets[Int(user) + 1] - offsets[Int(user)] }
     public func items(of user: Int32) -> ArraySlice<Int32> { items[offsets[Int(user)]..<offsets[Int(user) + 1]] }
@@ -65,6 +88,17 @@ public struct ItemSets: Sendable {
     public func contains(user: Int32, item: Int32) -> Bool {
         guard user >= 0 && Int(user) < userCount else { return false }
         return withView { $0.contains(user: user, item: item) }
+    }
+
+    /// Index into `items` of `item` in `user`'s set, or nil when the set does not hold it.
+    func position(user: Int32, item: Int32) -> Int? {
+        guard user >= 0 && Int(user) < userCount else { return nil }
+        var lo = offsets[Int(user)], hi = offsets[Int(user) + 1]
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if items[mid] < item { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < offsets[Int(user) + 1] && items[lo] == item ? lo : nil
     }
 
     /// The sets as a dense bit matrix (`userCount x itemCount` bits), or nil when that would
@@ -152,7 +186,8 @@ struct ExclusionView {
     }
 }
 
-/// Draws negatives uniformly from the items a user never interacted with in any split.
+/// Draws negatives uniformly from the items outside a user's exclusion set: every split's
+/// positives for validation and test negatives, the training positives for training ones.
 public struct NegativeSampler: Sendable {
     public let exclusion: ItemSets
     public let itemCount: Int

@@ -5,13 +5,28 @@ import Darwin
 #endif
 
 /// Positive pairs to train on, with the per-user exclusion used for negative sampling.
+///
+/// Training negatives are drawn from every item outside the user's **training** positives, as
+/// in He et al.'s NCF code: the user's validation and test items stay eligible. An exclusion
+/// that also held them would tell training which items are held out, and it would never push
+/// them down, so every held-out metric would be flattered. Validation and test negatives are
+/// another matter: they avoid every split's positives (`ValidationSet.sampled`,
+/// `Classification.makeTestSet` and `LeaveOneOut.sampleCases` in OrbitEval take that set).
 public struct TrainingData: Sendable {
     public var users: [Int32]
     public var items: [Int32]
-    /// Items never drawn as negatives for a user: its positives in every split (train,
-    /// validation, test). Must contain every training positive.
+    /// Items never drawn as training negatives for a user: exactly its training positives (after
+    /// `adding(_:)`, the validation positives too). `NeuMFTrainer` refuses an exclusion that
+    /// misses a training pair or holds anything else, such as a held-out item.
     public var exclusion: ItemSets
 
+    /// Pairs with their exclusion built from the pairs themselves: the usual way to make them.
+    public init(users: [Int32], items: [Int32], userCount: Int) throws(NeuMFError) {
+        self.init(users: users, items: items, exclusion: try ItemSets(userCount: userCount, users: users, items: items))
+    }
+
+    /// Pairs with an exclusion built by the caller, which must hold exactly the pairs' (user,
+    /// item) set; `NeuMFTrainer` checks it.
     public init(users: [Int32], items: [Int32], exclusion: ItemSets) {
         self.users = users
         self.items = items
@@ -46,10 +61,11 @@ public struct TrainingData: Sendable {
     }
 
     /// These pairs plus the validation split's held-out pairs, for `NeuMFTrainer.refit` once
-    /// the epoch count has been chosen. The exclusion must already contain them (it holds
-    /// every split's positives), so negatives stay as they were.
+    /// the epoch count has been chosen. The validation positives become training positives, so
+    /// they join the exclusion; test items stay eligible as negatives.
     public func adding(_ validation: ValidationSet) -> TrainingData {
-        TrainingData(users: users + validation.users, items: items + validation.heldOut, exclusion: exclusion)
+        TrainingData(users: users + validation.users, items: items + validation.heldOut,
+                     exclusion: exclusion.adding(users: validation.users, items: validation.heldOut))
     }
 }
 
@@ -73,7 +89,9 @@ public struct ValidationSet: Sendable {
         self.negativesPerUser = negativesPerUser
     }
 
-    /// Validation cases with negatives drawn once (seeded) from items outside `exclusion`.
+    /// Validation cases with negatives drawn once (seeded) from items outside `exclusion`, which
+    /// should hold the user's positives of every split (train, validation and test), so that no
+    /// negative is in truth a positive. This is not the training exclusion: see `TrainingData`.
     public static func sampled(users: [Int32], heldOut: [Int32], exclusion: ItemSets, itemCount: Int,
                                negativesPerUser: Int = 99, seed: UInt64 = 7) throws(NeuMFError) -> ValidationSet {
         let sampler = NegativeSampler(itemCount: itemCount, exclusion: exclusion)
@@ -312,6 +330,10 @@ public enum NeuMFTrainer {
             let loss = totals.reduce(0) { $0 + $1.0 }
             let samples = totals.reduce(0) { $0 + $1.1 }
             step += threads * (totals.map { $0.2 }.max() ?? 0)
+            guard loss.isFinite else {
+                throw .diverged(kind: config.kind, epoch: epoch, loss: loss / Double(max(samples, 1)),
+                                learningRate: options.learningRate)
+            }
 
             var report = EpochReport(
                 epoch: epoch, loss: loss / Double(max(samples, 1)), samples: samples,
@@ -419,20 +441,31 @@ public enum NeuMFTrainer {
         guard options.batchSize > 0, options.negatives >= 0, options.epochs >= 0, options.learningRate > 0 else {
             throw .invalidData("batchSize, learningRate must be positive and negatives, epochs non-negative")
         }
+        // The exclusion must be exactly the training pairs' set: a missing pair could come back
+        // as its own negative, and anything more (a held-out item) would leak into training.
         let U = Int32(config.userCount), I = Int32(config.itemCount)
-        let ok = data.exclusion.withView { view -> Int? in
-            for k in 0..<data.count {
-                let u = data.users[k], i = data.items[k]
-                if u < 0 || u >= U || i < 0 || i >= I || !view.contains(user: u, item: i) { return k }
-            }
-            return nil
-        }
-        if let k = ok {
+        let exclusion = data.exclusion
+        var covered = [Bool](repeating: false, count: exclusion.totalCount)
+        var coveredCount = 0
+        for k in 0..<data.count {
             let u = data.users[k], i = data.items[k]
-            if u < 0 || u >= U || i < 0 || i >= I {
+            guard u >= 0, u < U, i >= 0, i < I else {
                 throw .invalidData("pair \(k) (\(u), \(i)) outside \(config.userCount) users x \(config.itemCount) items")
             }
-            throw .invalidData("pair \(k) (\(u), \(i)) is not in the exclusion set; build it from every split's positives")
+            guard let p = exclusion.position(user: u, item: i) else {
+                throw .invalidData("training pair \(k) (user \(u), item \(i)) is not in the exclusion set; build the "
+                    + "exclusion from the training pairs (TrainingData(users:items:userCount:)) so no training "
+                    + "positive is drawn as a negative")
+            }
+            if !covered[p] { covered[p] = true; coveredCount += 1 }
+        }
+        if coveredCount < exclusion.totalCount, let p = covered.firstIndex(of: false) {
+            let u = exclusion.offsets.lastIndex { $0 <= p }!
+            throw .invalidData("the exclusion set holds \(exclusion.totalCount - coveredCount) (user, item) pairs that "
+                + "are not training pairs, such as user \(u), item \(exclusion.items[p]); training negatives must "
+                + "avoid only training positives (held-out items stay eligible, or training learns which items are "
+                + "held out). Build it with TrainingData(users:items:userCount:) and pass every split's positives "
+                + "only to the validation and test samplers")
         }
     }
 
@@ -472,7 +505,9 @@ func shuffle<T>(_ a: inout [T], _ lo: Int, _ hi: Int, _ rng: inout SplitMix64) {
 }
 
 /// HR@k and NDCG@k of held-out items among fixed negatives; ties count against the held-out
-/// item, and negatives equal to it are skipped (as the NCF evaluation does).
+/// item, and negatives equal to it are skipped (as the NCF evaluation does). A non-finite score
+/// ranks last: a held-out item scored NaN or ±infinity is never a hit (whatever `k`), and such a
+/// negative never outranks a finite held-out score.
 func evaluateValidation(_ model: NeuMFModel, _ v: ValidationSet, k: Int, threads: Int) -> (Double, Double) {
     let scorer = NeuMFScorer(model: model, threads: threads)
     let n = v.count, m = v.negativesPerUser
@@ -490,8 +525,9 @@ func evaluateValidation(_ model: NeuMFModel, _ v: ValidationSet, k: Int, threads
                 for j in 0..<m { cand[j + 1] = v.negatives[c * m + j] }
                 scorer.score(user: v.users[c], candidates: cand, into: &scores, output: .logit)
                 let s = scores[0]
+                guard s.isFinite else { continue }
                 var rank = 0
-                for j in 1...m where cand[j] != target && scores[j] >= s { rank += 1 }
+                for j in 1..<(m + 1) where cand[j] != target && scores[j].isFinite && scores[j] >= s { rank += 1 }
                 if rank < k {
                     h += 1
                     g += 1 / log2(Double(rank) + 2)

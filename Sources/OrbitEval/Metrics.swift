@@ -20,11 +20,19 @@ public enum Metrics {
         return (hits > 0 ? 1 : 0, Double(hits) / Double(relevant.count), dcg / idcg)
     }
 
+    /// The rank given to an item whose score is not a finite number: after every other item and
+    /// outside any top k, so a scorer that fails (NaN) or overflows (±infinity) earns nothing.
+    public static let unranked = Int.max
+
     /// 0-based rank of a target among `others` when ties count against the target
     /// (pessimistic, as in the NCF evaluation where the held-out item is listed last).
+    ///
+    /// Non-finite scores (NaN, ±infinity) rank last: a non-finite target gets `unranked`, and a
+    /// non-finite other never counts ahead of a finite target.
     public static func rank(of target: Float, among others: some Sequence<Float>) -> Int {
+        guard target.isFinite else { return unranked }
         var r = 0
-        for s in others where s >= target { r += 1 }
+        for s in others where s.isFinite && s >= target { r += 1 }
         return r
     }
 
@@ -50,28 +58,49 @@ public enum Metrics {
 
     /// Area under the ROC curve (Mann-Whitney U with average ranks for ties); nil without
     /// both classes.
+    ///
+    /// Non-finite scores (NaN, ±infinity) rank below every finite one, and a positive with a
+    /// non-finite score loses to every negative, even a non-finite one (a tie counts against
+    /// it): a scorer that returns NaN everywhere has AUC 0, not 0.5.
     public static func auc(scores: [Float], labels: [Bool]) -> Double? {
         precondition(scores.count == labels.count)
         let pos = labels.lazy.filter { $0 }.count, neg = labels.count - pos
         guard pos > 0, neg > 0 else { return nil }
-        let order = scores.indices.sorted { scores[$0] < scores[$1] }
+        let keys = scores.map { $0.isFinite ? $0 : -Float.infinity }
+        let order = keys.indices.sorted { keys[$0] < keys[$1] }
         var rankSum = 0.0
         var i = 0
         while i < order.count {
             var j = i
-            while j + 1 < order.count && scores[order[j + 1]] == scores[order[i]] { j += 1 }
+            while j + 1 < order.count && keys[order[j + 1]] == keys[order[i]] { j += 1 }
             let avg = Double(i + j) / 2 + 1
             for t in i...j where labels[order[t]] { rankSum += avg }
             i = j + 1
         }
-        return (rankSum - Double(pos) * Double(pos + 1) / 2) / (Double(pos) * Double(neg))
+        var u = rankSum - Double(pos) * Double(pos + 1) / 2
+        // Ties among non-finite scores counted half a win each for the positive; take it back.
+        var badPos = 0, badNeg = 0
+        for k in scores.indices where !scores[k].isFinite {
+            if labels[k] { badPos += 1 } else { badNeg += 1 }
+        }
+        u -= 0.5 * Double(badPos) * Double(badNeg)
+        return u / (Double(pos) * Double(neg))
     }
 
     /// Confusion-matrix metrics at `threshold` (score >= threshold predicts positive) plus AUC.
+    ///
+    /// A non-finite score (NaN, ±infinity) is no prediction, so it is counted wrong whatever
+    /// the label: a false negative for a positive, a false positive for a negative (and it is
+    /// counted in `nonFinite`). A scorer that returns NaN everywhere scores 0 on every metric.
     public static func classification(scores: [Float], labels: [Bool], threshold: Float = 0.5) -> ClassificationMetrics {
         precondition(scores.count == labels.count)
-        var tp = 0, fp = 0, tn = 0, fn = 0
+        var tp = 0, fp = 0, tn = 0, fn = 0, bad = 0
         for k in 0..<scores.count {
+            guard scores[k].isFinite else {
+                bad += 1
+                if labels[k] { fn += 1 } else { fp += 1 }
+                continue
+            }
             let p = scores[k] >= threshold
             switch (p, labels[k]) {
             case (true, true): tp += 1
@@ -81,7 +110,7 @@ public enum Metrics {
             }
         }
         return ClassificationMetrics(truePositives: tp, falsePositives: fp, trueNegatives: tn, falseNegatives: fn,
-                                     auc: auc(scores: scores, labels: labels))
+                                     auc: auc(scores: scores, labels: labels), nonFinite: bad)
     }
 }
 
@@ -92,13 +121,17 @@ public struct ClassificationMetrics: Sendable, Equatable, CustomStringConvertibl
     public var trueNegatives: Int
     public var falseNegatives: Int
     public var auc: Double?
+    /// Pairs whose score was NaN or ±infinity; each is also counted as a wrong prediction.
+    public var nonFinite: Int
 
-    public init(truePositives: Int, falsePositives: Int, trueNegatives: Int, falseNegatives: Int, auc: Double?) {
+    public init(truePositives: Int, falsePositives: Int, trueNegatives: Int, falseNegatives: Int, auc: Double?,
+                nonFinite: Int = 0) {
         self.truePositives = truePositives
         self.falsePositives = falsePositives
         self.trueNegatives = trueNegatives
         self.falseNegatives = falseNegatives
         self.auc = auc
+        self.nonFinite = nonFinite
     }
 
     public var count: Int { truePositives + falsePositives + trueNegatives + falseNegatives }
@@ -109,7 +142,7 @@ public struct ClassificationMetrics: Sendable, Equatable, CustomStringConvertibl
     public var accuracy: Double { ratio(truePositives + trueNegatives, count) }
 
     public var description: String {
-        "precision \(r4(precision)) recall \(r4(recall)) F1 \(r4(f1)) accuracy \(r4(accuracy)) AUC \(auc.map(r4) ?? "n/a") (n=\(count))"
+        "precision \(r4(precision)) recall \(r4(recall)) F1 \(r4(f1)) accuracy \(r4(accuracy)) AUC \(auc.map(r4) ?? "n/a") (n=\(count)\(nonFinite > 0 ? ", \(nonFinite) non-finite scores counted wrong" : ""))"
     }
 }
 

@@ -36,7 +36,9 @@ public struct RankingReport: Sendable, Equatable, CustomStringConvertible {
 public enum LeaveOneOut {
     /// HR@k and NDCG@k of every case, scored on `threads` threads (0 = all cores).
     /// Ties count against the held-out item; negatives equal to it are skipped (the NCF code
-    /// keys scores by item, which drops them).
+    /// keys scores by item, which drops them). Non-finite scores rank last (`Metrics.rank`): a
+    /// held-out item scored NaN or ±infinity is never a hit, so a scorer that fails everywhere
+    /// scores 0.
     public static func evaluate(cases: [LeaveOneOutCase], scorer: some RecommendationScorer, k: Int = 10,
                                 threads: Int = 0) -> RankingReport {
         let T = workerCount(threads, cases.count, per: 64)
@@ -114,7 +116,8 @@ public enum LeaveOneOut {
 public enum FullRanking {
     /// HR@k, Recall@k and NDCG@k for each `k`, over users with at least one held-out item.
     /// Held-out items stay candidates even if they also appear in `exclude`; ties count
-    /// against held-out items.
+    /// against held-out items. Non-finite scores (NaN, ±infinity) rank last: such a held-out
+    /// item is never found, and such another item never outranks a finite held-out one.
     public static func evaluate(heldOut: ItemSets, exclude: ItemSets, itemCount: Int,
                                 scorer: some RecommendationScorer, ks: [Int] = [10],
                                 users: [Int32]? = nil, threads: Int = 0) -> [RankingReport] {
@@ -133,6 +136,8 @@ public enum FullRanking {
                 for idx in chunk(t, T, evalUsers.count) {
                     let u = evalUsers[idx]
                     score(scorer, u, all, &scores)
+                    // Below every finite score, so a plain comparison puts non-finite ones last.
+                    for i in 0..<itemCount where !scores[i].isFinite { scores[i] = -.infinity }
                     let held = Array(heldOut.items(of: u))
                     for h in held { isHeld[Int(h)] = true }
                     var excluded = Set<Int32>()
@@ -145,6 +150,10 @@ public enum FullRanking {
                     var ranks: [Int] = []
                     for (a, h) in held.enumerated() {
                         let s = scores[Int(h)]
+                        guard s.isFinite else {
+                            ranks.append(Metrics.unranked)
+                            continue
+                        }
                         var r: Int
                         if held.count > 8 {
                             r = sortedOthers.count - lowerBound(sortedOthers, s)

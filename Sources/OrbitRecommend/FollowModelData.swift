@@ -3,18 +3,24 @@ import OrbitCore
 
 /// Training data for the follow-graph NeuMF model: follows as (follower, followee) positives in
 /// one user index space, with a validation split for early stopping and model selection.
+///
+/// Training negatives avoid only the training graph's follows (see `TrainingData`): validation
+/// and held-out test followees stay eligible, so training cannot learn which follows are held
+/// out. Validation negatives avoid every follow this type is told about: the training graph's,
+/// the validation follows and `heldOut`.
 public struct FollowModelData: Sendable {
     public var training: TrainingData
     public var validation: ValidationSet?
     public var userCount: Int
 
-    /// Builds the data from `graph`. Each of up to `validationUsers` users (seeded choice among
-    /// those with at least two follows) has its latest follow held out for validation.
-    /// `alsoExclude` holds positives of other splits (held-out test follows) that negative
-    /// sampling must never return.
-    /// Builds the data from `graph` with the given validation follows (already absent from `graph`).
+    /// Builds the data from `graph` with the given validation follows (already absent from
+    /// `graph`); each validation user's first listed follow becomes its validation case.
+    ///
+    /// `heldOut` holds follows of other splits (held-out test follows) that validation
+    /// negatives must never return. It does **not** reach training negatives: those avoid only
+    /// the follows of `graph`, and a held-out followee stays eligible as one.
     public init(
-        graph s: Snapshot, validation pairs: [(UserIndex, UserIndex)], alsoExclude: [(UserIndex, UserIndex)] = [],
+        graph s: Snapshot, validation pairs: [(UserIndex, UserIndex)], heldOut: [(UserIndex, UserIndex)] = [],
         negatives: Int = 99, seed: UInt64 = 7
     ) throws(NeuMFError) {
         userCount = s.userCount
@@ -24,23 +30,27 @@ public struct FollowModelData: Sendable {
         for u in 0..<Int32(s.userCount) {
             for b in s.followees.row(u) { users.append(u); items.append(b) }
         }
-        let exclusion = try ItemSets(
+        training = try TrainingData(users: users, items: items, userCount: s.userCount)
+        let everySplit = try ItemSets(
             userCount: s.userCount,
-            pairs: [(users, items), (pairs.map(\.0), pairs.map(\.1)), (alsoExclude.map(\.0), alsoExclude.map(\.1))])
-        training = TrainingData(users: users, items: items, exclusion: exclusion)
+            pairs: [(users, items), (pairs.map(\.0), pairs.map(\.1)), (heldOut.map(\.0), heldOut.map(\.1))])
         // One validation case per user: its first held-out follow.
         var first: [UserIndex: UserIndex] = [:]
         for (u, b) in pairs where first[u] == nil { first[u] = b }
         let vUsers = first.keys.sorted()
-        let spare = s.userCount - 1 - (vUsers.map { exclusion.count(of: $0) }.max() ?? 0)
+        let spare = s.userCount - 1 - (vUsers.map { everySplit.count(of: $0) }.max() ?? 0)
         let n = min(negatives, spare)
         validation = vUsers.isEmpty || n < 1 ? nil : try ValidationSet.sampled(
-            users: vUsers, heldOut: vUsers.map { first[$0]! }, exclusion: exclusion, itemCount: s.userCount,
+            users: vUsers, heldOut: vUsers.map { first[$0]! }, exclusion: everySplit, itemCount: s.userCount,
             negativesPerUser: n, seed: seed)
     }
 
+    /// Builds the data from `graph`, holding out for validation the latest follow of each of up
+    /// to `validationUsers` users (a seeded choice among those with at least two follows).
+    /// `heldOut` is as in `init(graph:validation:heldOut:negatives:seed:)`: other splits'
+    /// follows kept out of validation negatives only, never out of training negatives.
     public init(
-        graph s: Snapshot, alsoExclude: [(UserIndex, UserIndex)] = [], validationUsers: Int = 5_000,
+        graph s: Snapshot, heldOut: [(UserIndex, UserIndex)] = [], validationUsers: Int = 5_000,
         negatives: Int = 99, seed: UInt64 = 7
     ) throws(NeuMFError) {
         var rng = SplitMix64(seed: seed, stream: 0x666F6C)
@@ -67,6 +77,29 @@ public struct FollowModelData: Sendable {
         // Training on the graph without the validation follows.
         try self.init(
             graph: s.keepingFollows { a, b in heldOutOf[a] != b }, validation: heldOutOf.map { ($0.key, $0.value) },
-            alsoExclude: alsoExclude, negatives: negatives, seed: seed)
+            heldOut: heldOut, negatives: negatives, seed: seed)
+    }
+
+    /// The former name of `init(graph:validation:heldOut:negatives:seed:)`. `alsoExclude` used
+    /// to reach training negatives too (a leak of the held-out follows into training); it now
+    /// reaches validation negatives only.
+    @available(*, deprecated, renamed: "init(graph:validation:heldOut:negatives:seed:)",
+               message: "the follows now keep only validation negatives away, never training negatives")
+    public init(
+        graph s: Snapshot, validation pairs: [(UserIndex, UserIndex)], alsoExclude: [(UserIndex, UserIndex)],
+        negatives: Int = 99, seed: UInt64 = 7
+    ) throws(NeuMFError) {
+        try self.init(graph: s, validation: pairs, heldOut: alsoExclude, negatives: negatives, seed: seed)
+    }
+
+    /// The former name of `init(graph:heldOut:validationUsers:negatives:seed:)`; see the note on
+    /// the other deprecated initialiser.
+    @available(*, deprecated, renamed: "init(graph:heldOut:validationUsers:negatives:seed:)",
+               message: "the follows now keep only validation negatives away, never training negatives")
+    public init(
+        graph s: Snapshot, alsoExclude: [(UserIndex, UserIndex)], validationUsers: Int = 5_000,
+        negatives: Int = 99, seed: UInt64 = 7
+    ) throws(NeuMFError) {
+        try self.init(graph: s, heldOut: alsoExclude, validationUsers: validationUsers, negatives: negatives, seed: seed)
     }
 }

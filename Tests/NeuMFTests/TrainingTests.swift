@@ -2,12 +2,22 @@ import Testing
 @testable import NeuMF
 
 /// Planted structure: users and items fall in `groups` communities; a user likes items of its
-/// own community only. One liked item per user is held out for validation.
+/// own community only. One liked item per user, chosen at random, is held out for validation.
+///
+/// The held-out item used to be each user's last liked item, nearly always the same item of a
+/// community, so it was almost never a training positive; the tests passed only because the
+/// exclusion then hid it from training negatives (the leak this package no longer has). With
+/// training negatives drawn from everything but training positives, a random held-out item
+/// is what makes the structure learnable.
 struct Planted {
     let users = 160, items = 60, groups = 4
     var train: (u: [Int32], i: [Int32]) = ([], [])
     var heldOut: [Int32] = []
+    /// Every split's positives, for validation negatives (training negatives avoid only the
+    /// training positives: see `data`).
     var exclusion: ItemSets
+    /// The training pairs; their exclusion is the training positives alone.
+    var data: TrainingData
 
     init() throws {
         var rng = SplitMix64(seed: 21)
@@ -15,15 +25,15 @@ struct Planted {
         for u in 0..<users {
             var liked: [Int32] = []
             for i in 0..<items where i % groups == u % groups && rng.below(10) < 9 { liked.append(Int32(i)) }
-            heldOut.append(liked.removeLast())
+            heldOut.append(liked.remove(at: rng.below(liked.count)))
             for i in liked { train.u.append(Int32(u)); train.i.append(i) }
             allU += [Int32](repeating: Int32(u), count: liked.count + 1)
             allI += liked + [heldOut.last!]
         }
         exclusion = try ItemSets(userCount: users, users: allU, items: allI)
+        data = try TrainingData(users: train.u, items: train.i, userCount: users)
     }
 
-    var data: TrainingData { TrainingData(users: train.u, items: train.i, exclusion: exclusion) }
     func validation() throws -> ValidationSet {
         try ValidationSet.sampled(users: (0..<Int32(users)).map { $0 }, heldOut: heldOut, exclusion: exclusion,
                                   itemCount: items, negativesPerUser: 20, seed: 3)
@@ -52,16 +62,10 @@ func trainingLowersLossAndFindsPlantedStructure(kind: NeuMFKind) throws {
     #expect(losses.count == 12)
     #expect(losses.last! < 0.7 * losses.first!, "\(kind) loss \(losses.first!) -> \(losses.last!)")
     // Random ranking of 1 among 21 gives HR@5 of about 0.24; the planted structure allows ~1.
-    // The held-out items are mostly the rarely-positive last item of each community, which the
-    // MLP alone barely places in 12 epochs: across seeds 1-3, lr 0.01/0.03 and both embedding
-    // Adam variants it peaks at HR@5 0.2-0.31 from 0-0.07 after the first epoch (a previous
-    // bound of 0.4 passed by chance and failed after a 1-ulp change in Adam's square root).
-    // So for the MLP the test asks for clear progress over its own first epoch.
-    if kind == .mlp {
-        #expect(result.bestHitRate! > hitRates[0] + 0.1, "MLP HR@5 \(hitRates)")
-    } else {
-        #expect(result.bestHitRate! > 0.8, "\(kind) best HR@5 \(result.bestHitRate!)")
-    }
+    // (The MLP used to get a weaker bound: with each community's held-out item the same rarely
+    // seen item, it barely placed it in 12 epochs. With random held-out items it reaches ~1 by
+    // the fourth epoch, like the others after the first.)
+    #expect(result.bestHitRate! > 0.8, "\(kind) best HR@5 \(result.bestHitRate!), curve \(hitRates)")
     let (hr, _) = evaluateValidation(result.model, validation, k: 5, threads: 1)
     #expect(abs(hr - result.bestHitRate!) < 1e-12, "returned model is the best epoch's")
 }
@@ -212,9 +216,8 @@ func refitTestOptions(epochs: Int) -> TrainingOptions {
 }
 
 @Test func repeatingRecentCopiesEachUsersLastPairs() throws {
-    let exclusion = try ItemSets(userCount: 2, users: [0, 0, 0, 1, 1], items: [5, 6, 7, 8, 9])
     // Interleaved users: "last" is per user, in array order.
-    let data = TrainingData(users: [0, 1, 0, 1, 0], items: [5, 8, 6, 9, 7], exclusion: exclusion)
+    let data = try TrainingData(users: [0, 1, 0, 1, 0], items: [5, 8, 6, 9, 7], userCount: 2)
     let boosted = data.repeatingRecent(window: 2, copies: 2)
     #expect(Array(boosted.users.prefix(5)) == data.users)
     #expect(Array(boosted.items.prefix(5)) == data.items)

@@ -138,7 +138,7 @@ struct EvaluateFollow: AsyncParsableCommand {
             + "\(holdout.validation.count) validation users (\(pairs(holdout.validation).count) follows), "
             + "\(holdout.test.count) test users (\(pairs(holdout.test).count) follows)")
 
-        let data = try FollowModelData(graph: holdout.train, validation: pairs(holdout.validation), alsoExclude: pairs(holdout.test))
+        let data = try FollowModelData(graph: holdout.train, validation: pairs(holdout.validation), heldOut: pairs(holdout.test))
         let training = FollowModelTraining(plan: plan)
         let trained = try training.train(
             users: s.userCount, items: s.userCount, data: data.training.orderedByTime(in: holdout.train), validation: data.validation
@@ -287,7 +287,7 @@ struct EvaluateFoldIn: AsyncParsableCommand {
         let progress = ProgressReporter()
         let s = try await storeOptions.location.loadSnapshot().snapshot
         let r = try FoldInStudy.run(s, users: users, seed: holdoutSeed) { graph, variant, heldOut in
-            let d = try FollowModelData(graph: graph, alsoExclude: heldOut, validationUsers: plan.follow.validationUsers, seed: plan.seed)
+            let d = try FollowModelData(graph: graph, heldOut: heldOut, validationUsers: plan.follow.validationUsers, seed: plan.seed)
             let t = try FollowModelTraining(plan: plan).train(users: s.userCount, items: s.userCount, data: d.training, validation: d.validation) {
                 progress.message("\(variant): \($0)")
             }

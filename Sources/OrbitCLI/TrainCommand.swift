@@ -28,7 +28,8 @@ struct TrainFollow: AsyncParsableCommand {
             (--relation-index), written to <model>.relations and <model>.relations.edges. \
             From --pairs FILE (user item [...] lines, .gz read directly, e.g. ml-1m.train.pairs.gz): each user's last \
             pair in file order is the validation split. --test-rating FILE with --test-negative reports the selected \
-            model's test HR@10/NDCG@10 (NCF leave-one-out); test pairs never reach training. \
+            model's test HR@10/NDCG@10 (NCF leave-one-out); training negatives avoid only training positives, so the \
+            held-out items stay eligible as negatives, as in He et al.'s code. \
             Writes the model (--out), the per-epoch figures as CSV and a training curve as SVG beside it.
             """)
 
@@ -74,9 +75,11 @@ struct TrainFollow: AsyncParsableCommand {
         let negItems = testCases.flatMap(\.negatives)
         let users = Int((all.users + test.users).max() ?? 0) + 1
         let items = Int((all.items + test.items + negItems).max() ?? 0) + 1
-        let exclusion = try ItemSets(userCount: users, pairs: [(all.users, all.items), (test.users, test.items)])
-        let data = TrainingData(users: train.users, items: train.items, exclusion: exclusion)
-        let validation = try ValidationSet.sampled(users: held.users, heldOut: held.items, exclusion: exclusion, itemCount: items)
+        // Training negatives avoid only the training positives (the held-out items stay eligible, as
+        // in He et al.'s code); validation negatives avoid every split's positives.
+        let data = try TrainingData(users: train.users, items: train.items, userCount: users)
+        let everySplit = try ItemSets(userCount: users, pairs: [(all.users, all.items), (test.users, test.items)])
+        let validation = try ValidationSet.sampled(users: held.users, heldOut: held.items, exclusion: everySplit, itemCount: items)
         print("\(pairs): \(all.count) pairs, \(users) users, \(items) items; \(train.count) train, \(held.count) validation")
         let trained = try FollowModelTraining(plan: plan).train(users: users, items: items, data: data, validation: validation) {
             progress.message($0)

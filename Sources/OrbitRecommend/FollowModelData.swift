@@ -79,27 +79,4 @@ public struct FollowModelData: Sendable {
             graph: s.keepingFollows { a, b in heldOutOf[a] != b }, validation: heldOutOf.map { ($0.key, $0.value) },
             heldOut: heldOut, negatives: negatives, seed: seed)
     }
-
-    /// The former name of `init(graph:validation:heldOut:negatives:seed:)`. `alsoExclude` used
-    /// to reach training negatives too (a leak of the held-out follows into training); it now
-    /// reaches validation negatives only.
-    @available(*, deprecated, renamed: "init(graph:validation:heldOut:negatives:seed:)",
-               message: "the follows now keep only validation negatives away, never training negatives")
-    public init(
-        graph s: Snapshot, validation pairs: [(UserIndex, UserIndex)], alsoExclude: [(UserIndex, UserIndex)],
-        negatives: Int = 99, seed: UInt64 = 7
-    ) throws(NeuMFError) {
-        try self.init(graph: s, validation: pairs, heldOut: alsoExclude, negatives: negatives, seed: seed)
-    }
-
-    /// The former name of `init(graph:heldOut:validationUsers:negatives:seed:)`; see the note on
-    /// the other deprecated initialiser.
-    @available(*, deprecated, renamed: "init(graph:heldOut:validationUsers:negatives:seed:)",
-               message: "the follows now keep only validation negatives away, never training negatives")
-    public init(
-        graph s: Snapshot, alsoExclude: [(UserIndex, UserIndex)], validationUsers: Int = 5_000,
-        negatives: Int = 99, seed: UInt64 = 7
-    ) throws(NeuMFError) {
-        try self.init(graph: s, heldOut: alsoExclude, validationUsers: validationUsers, negatives: negatives, seed: seed)
-    }
 }

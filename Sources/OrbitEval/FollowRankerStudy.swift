@@ -71,7 +71,7 @@ public enum FollowRankerStudy {
         ("without the graph counts", { $0.hasPrefix("graph.") }),
         ("without the degrees", { $0.hasPrefix("degree.") }),
         ("without the engagement features", { $0.hasPrefix("engagement.") }),
-        ("without the time features", { $0.hasPrefix("time.") || $0 == "degree.candidate_new_followers_30d" }),
+        ("without the time features", { $0.hasPrefix("time.") || $0 == "degree.candidate_new_followers_7d" }),
     ]
 
     /// Fits and evaluates. `rankerScorer` is the follow model trained on the earliest split's input

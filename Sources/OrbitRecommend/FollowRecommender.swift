@@ -70,6 +70,8 @@ public struct BlendConfig: Sendable, Codable, Equatable {
     public var fusion: FusionWeights? = nil
     /// Bounds on the graph walks of every expansion source (latency against reach).
     public var expansion = ExpansionLimits()
+    /// Pushes of the personalised PageRank source per request (the ranking stage's union).
+    public var pageRankPushes = 5_000
     public init() {}
 }
 
@@ -195,7 +197,7 @@ public struct FollowRecommender: Sendable {
         lists[.followeesOfFollowees] = Array(fof.prefix(n))
         lists[.coFollowers] = Array(co.prefix(n))
         lists[.followsYou] = FollowsYouSource().candidates(for: r, limit: n, filtered: &filtered)
-        lists[.personalizedPageRank] = PersonalizedPageRankSource().candidates(for: r, limit: n, filtered: &filtered)
+        lists[.personalizedPageRank] = PersonalizedPageRankSource(maxPushes: config.pageRankPushes).candidates(for: r, limit: n, filtered: &filtered)
         let popular = PopularSource(leaderboards: leaderboards).candidates(for: r, limit: n, filtered: &filtered)
         lists[.popular] = popular
         if let s = scorerFor(r) {
@@ -226,7 +228,8 @@ public struct FollowRecommender: Sendable {
         let request = FollowRequest(user: user, view: view, now: now, scratch: scratch)
         var filtered = FilterCounts()
         let (union, lists) = rankingCandidates(request, perSource: n, filtered: &filtered)
-        return (union, FollowFeatures.matrix(for: request, candidates: union.map(\.user), lists: lists, scorer: scorerFor(request)))
+        return (union, FollowFeatures.matrix(for: request, candidates: union.map(\.user), lists: lists, scorer: scorerFor(request),
+                                                                    newFollowers: leaderboards.newFollowers))
     }
 
     private func explain(_ ranker: FollowRanker, _ m: FeatureMatrix, rows: [Int]) -> [[FeatureContribution]] {
@@ -290,7 +293,8 @@ public struct FollowRecommender: Sendable {
             let (union, lists) = rankingCandidates(request, perSource: ranker.perSource, filtered: &filtered)
             let rest = union.filter { !taken.contains($0.user) }
             if !rest.isEmpty, items.count < k {
-                let m = ranker.columns(FollowFeatures.matrix(for: request, candidates: rest.map(\.user), lists: lists, scorer: scorerFor(request)))
+                let m = ranker.columns(FollowFeatures.matrix(for: request, candidates: rest.map(\.user), lists: lists, scorer: scorerFor(request),
+                                                                    newFollowers: leaderboards.newFollowers))
                 // The columns match the model (checked when the ranker was made): scoring fails only
                 // inside XGBoost, and then the list is the popular fallback below.
                 if let scores = try? ranker.model.scores(m) {

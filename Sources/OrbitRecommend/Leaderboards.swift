@@ -43,6 +43,8 @@ public struct Leaderboards: Sendable {
     public let recentlyFollowed: [(user: UserIndex, newFollowers: Int)]
     public let hotAuthors: [(user: UserIndex, hotPosts: Int, score: Float)]
     public let recentDays: Int
+    /// Every user's new followers within the last `recentDays` (a ranking feature, read per candidate).
+    public let newFollowers: [Int32]
     public let hot: HotPosts
 
     public init(snapshot s: Snapshot, now: Timestamp, recentDays: Int = 7, hot: HotConfig = HotConfig(), limit: Int = 2_000) {
@@ -58,6 +60,7 @@ public struct Leaderboards: Sendable {
         }
         recentlyFollowed = topK(usable.filter { recent[Int($0)] > 0 }.map { ($0, recent[Int($0)]) }, k: limit) { Float($0.1) }
             .map { (user: $0.0, newFollowers: $0.1) }
+        newFollowers = recent.map { Int32(clamping: $0) }
         let hotPosts = HotPosts(snapshot: s, now: now, config: hot)
         self.hot = hotPosts
         var byAuthor: [UserIndex: (Int, Float)] = [:]

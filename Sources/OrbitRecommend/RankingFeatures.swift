@@ -22,7 +22,7 @@ public enum FollowFeatures {
         "graph.mutuals_following",       // the user's mutual follows who follow the candidate
         "degree.candidate_followers",
         "degree.candidate_followees",
-        "degree.candidate_new_followers_30d",
+        "degree.candidate_new_followers_7d",  // the leaderboards' recent window
         "degree.user_followees",
         "degree.user_followers",
         "model.neumf_logit",
@@ -55,8 +55,11 @@ public enum FollowFeatures {
 
     /// The features of `candidates` for the request's user. `lists` are the sources' lists (best
     /// first) the union was made of; `scorer` gives the model features when there is a model.
+    /// `newFollowers` is every user's count of new followers in the recent window (the
+    /// leaderboards keep it), nil where unknown.
     public static func matrix(
-        for r: FollowRequest, candidates: [UserIndex], lists: [SourceKind: [Candidate]], scorer: (any PairScorer)?
+        for r: FollowRequest, candidates: [UserIndex], lists: [SourceKind: [Candidate]], scorer: (any PairScorer)?,
+        newFollowers: [Int32]?
     ) -> FeatureMatrix {
         let s = r.view.snapshot
         let u = r.user
@@ -133,11 +136,8 @@ public enum FollowFeatures {
             row.append(Float(intersection(ArraySlice(mutuals), cFollowers)))
             row.append(Float(cFollowers.count))
             row.append(Float(cFollowees.count))
-            if hasTimes, inSnapshot(c) {
-                let r = s.followers.range(c)
-                var recent = 0
-                for e in r where s.followedAt[e] >= now - 30 * 86_400 { recent += 1 }
-                row.append(Float(recent))
+            if hasTimes, let newFollowers, inSnapshot(c), Int(c) < newFollowers.count {
+                row.append(Float(newFollowers[Int(c)]))
             } else {
                 row.append(.nan)
             }

@@ -33,7 +33,8 @@ import Testing
             .popular: [Candidate(user: 4, score: 9, source: .popular, evidence: .popular(followers: 0)),
                        Candidate(user: 3, score: 3, source: .popular, evidence: .popular(followers: 3))],
         ]
-        let m = FollowFeatures.matrix(for: r, candidates: [3, 5], lists: lists, scorer: nil)
+        let boards = Leaderboards(snapshot: s, now: now)
+        let m = FollowFeatures.matrix(for: r, candidates: [3, 5], lists: lists, scorer: nil, newFollowers: boards.newFollowers)
         #expect(m.names == FollowFeatures.names && m.rows == 2)
         let v = { (name: String) in Self.value(m, row: 0, name) }
         #expect(v("source.followees_of_followees.rank") == 1 && v("source.followees_of_followees.score") == 2)
@@ -48,7 +49,7 @@ import Testing
         #expect(v("graph.mutuals_following") == 0)  // 0 has no mutual follows
         #expect(v("degree.candidate_followers") == 3 && v("degree.candidate_followees") == 1)
         #expect(v("degree.user_followees") == 2 && v("degree.user_followers") == 2)
-        #expect(v("degree.candidate_new_followers_30d") == 3)
+        #expect(v("degree.candidate_new_followers_7d") == 3)  // all three within the week before now
         // The newest follow of 3 by one of 0's followees: 2 → 3 at 200, one day before now.
         #expect(abs(v("time.shared_edge_age_days") - 1) < 1e-6)
         #expect(v("model.neumf_logit").isNaN && v("model.relation_cosine").isNaN)  // no model: missing, not 0
@@ -65,7 +66,7 @@ import Testing
         let scorer = FakeScorer(knownUsers: 6, score: { _, c in c == 3 ? 0.75 : 0.5 },
                                 relation: { _, b in b == 3 ? [1, 1] : [1, 0] })
         let r = FollowRequest(user: 0, view: LiveView(snapshot: s), now: 1_000)
-        let m = FollowFeatures.matrix(for: r, candidates: [3], lists: [:], scorer: scorer)
+        let m = FollowFeatures.matrix(for: r, candidates: [3], lists: [:], scorer: scorer, newFollowers: nil)
         #expect(abs(Self.value(m, row: 0, "model.neumf_logit") - Float(log(3.0))) < 1e-5)
         // The user's follows 1 and 2 have relation [1, 0]; 3's is [1, 1]: cosine 1/√2.
         #expect(abs(Self.value(m, row: 0, "model.relation_cosine") - Float(1 / 2.0.squareRoot())) < 1e-5)

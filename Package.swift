@@ -105,7 +105,7 @@ let package = Package(
         .testTarget(name: "OrbitRecommendTests", dependencies: ["OrbitRecommend", "OrbitStore", "Ranking"]),
         .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex"]),
         .testTarget(name: "NeuMFTests", dependencies: ["NeuMF"]),
-        .testTarget(name: "OrbitEvalTests", dependencies: ["OrbitEval", "NeuMF"]),
+        .testTarget(name: "OrbitEvalTests", dependencies: ["OrbitEval", "NeuMF", "OrbitSynth"]),
         .testTarget(name: "OrbitEngineTests", dependencies: ["OrbitEngine", "OrbitStore", "OrbitSynth", "StoreTestSupport"]),
         // One store suite, run against SQLite and PostgreSQL.
         .testTarget(

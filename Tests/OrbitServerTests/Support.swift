@@ -45,6 +45,10 @@ struct ServerFixture: Sendable {
         c.training.follow.validationUsers = 50
         c.training.follow.refit = false
         c.training.threads = 1
+        // A ranker sized for a few hundred users: retraining stays a few seconds under a loaded CI.
+        c.training.ranker.parameters.trees = 20
+        c.training.ranker.users = 200
+        c.training.ranker.perSource = 20
         configure(&c)
         var logger = Logger(label: "orbit-test")
         logger.logLevel = .warning

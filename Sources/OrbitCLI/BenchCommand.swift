@@ -30,6 +30,7 @@ struct Bench: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
     @Option(help: "A trained follow model (orbit train), with its relation index when one is beside it; without it the model logics are refused.") var model: String?
     @Option(help: "Model logic for follow requests.") var logic: ModelLogic = .graph
+    @Flag(help: "follow: ask for the ranker's feature contributions too, as explain=true does over HTTP.") var explain = false
     @Option(help: "Requests to time.") var requests: Int = 1_000
     @Option(help: "Slots per answer.") var k: Int = 20
     @OptionGroup var expansion: ExpansionOptions
@@ -60,7 +61,8 @@ struct Bench: AsyncParsableCommand {
             return m
         } ?? ModelSet()
         if set.follow != nil {
-            print(String(format: "model loaded (%.1f s)%@", Date().timeIntervalSince(t), set.relations == nil ? "" : " with its relation index"))
+            let beside = [set.relations == nil ? nil : "its relation index", set.ranker == nil ? nil : "its ranker"].compactMap { $0 }
+            print(String(format: "model loaded (%.1f s)%@", Date().timeIntervalSince(t), beside.isEmpty ? "" : " with " + beside.joined(separator: " and ")))
         }
         t = Date()
         var config = BlendConfig()
@@ -80,10 +82,10 @@ struct Bench: AsyncParsableCommand {
         case .train, .ingest:
             break  // handled before the snapshot is loaded
         case .follow:
-            _ = rec.recommend(user: users[0], k: k)  // warm up
+            _ = rec.recommend(user: users[0], k: k, explain: explain)  // warm up
             for u in users {
                 let start = DispatchTime.now().uptimeNanoseconds
-                let answer = rec.recommend(user: u, k: k)
+                let answer = rec.recommend(user: u, k: k, explain: explain)
                 ms.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
                 precondition(!answer.items.isEmpty || s.userCount < 50)
             }

@@ -120,10 +120,11 @@ public struct Engine: Sendable {
         }
     }
 
-    /// Who to follow for `user` over `view` (the snapshot alone when nil), after checking the logic.
-    public func recommendFollows(user: UserIndex, k: Int, logic: ModelLogic? = nil, view: LiveView? = nil) throws(EngineError) -> FollowAnswer {
+    /// Who to follow for `user` over `view` (the snapshot alone when nil), after checking the logic;
+    /// `explain` adds the ranker's per-feature contributions to each ranked item.
+    public func recommendFollows(user: UserIndex, k: Int, logic: ModelLogic? = nil, view: LiveView? = nil, explain: Bool = false) throws(EngineError) -> FollowAnswer {
         try check(logic: logic)
-        return follow(view: view ?? follow.view).recommend(user: user, k: k, logic: logic)
+        return follow(view: view ?? follow.view).recommend(user: user, k: k, logic: logic, explain: explain)
     }
 
     /// The mixed feed (SPEC §3): up to `posts` posts, then users to follow filling the slots.

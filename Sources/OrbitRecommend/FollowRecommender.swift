@@ -232,7 +232,7 @@ public struct FollowRecommender: Sendable {
                                                                     newFollowers: leaderboards.newFollowers))
     }
 
-    private func explain(_ ranker: FollowRanker, _ m: FeatureMatrix, rows: [Int]) -> [[FeatureContribution]] {
+    private func contributions(_ ranker: FollowRanker, _ m: FeatureMatrix, rows: [Int]) -> [[FeatureContribution]] {
         guard ranker.explainTop > 0, !rows.isEmpty else { return rows.map { _ in [] } }
         var sub = FeatureMatrix(names: m.names)
         let w = m.names.count
@@ -246,7 +246,10 @@ public struct FollowRecommender: Sendable {
         }
     }
 
-    public func recommend(user: UserIndex, k: Int, logic: ModelLogic? = nil) -> FollowAnswer {
+    /// Who to follow for `user`: at most `k` accounts, by the ranker when there is one and `logic`
+    /// is the configured one, else by the blend of sources. `explain` adds the ranker's top
+    /// per-feature contributions to each ranked item (TreeSHAP, costlier than the scoring).
+    public func recommend(user: UserIndex, k: Int, logic: ModelLogic? = nil, explain: Bool = false) -> FollowAnswer {
         let request = FollowRequest(user: user, view: view, now: now, scratch: scratch)
         var filtered = FilterCounts()
         var items: [UserRecommendation] = []
@@ -300,7 +303,8 @@ public struct FollowRecommender: Sendable {
                 if let scores = try? ranker.model.scores(m) {
                     let order = topK(Array(rest.indices), k: k - items.count) { scores[$0] }
                     let chosen = order.map { i in Candidate(user: rest[i].user, score: scores[i], source: rest[i].source, evidence: rest[i].evidence) }
-                    let explained = explain(ranker, m, rows: order)
+                    // Per-feature contributions (TreeSHAP) cost more than the scoring itself: only when asked.
+                    let explained = explain ? contributions(ranker, m, rows: order) : order.map { _ in [] }
                     let before = items.count
                     add(chosen, max: k)
                     for j in before..<items.count { items[j].contributions = explained[j - before] }

@@ -110,9 +110,24 @@ import Testing
                 }
             }
             #expect(explained >= 5, "only \(explained) answers carried ranker feature contributions")
+            #expect(try await c.get("/v1/users/u1/follow-recommendations?k=10").items.allSatisfy { $0["features"] == nil })
             let model = try await c.get("/v1/model")
             #expect((model.object["ranker"] as? [String: Any])?["kind"] as? String == "ranker_xgboost_lambdamart")
         }
+        // Contributions cost more than the ranking itself: the engine computes them only with explain.
+        let models = try #require(try ModelFiles(followModel: f.service.configuration.followModel, clickModel: "").loadFollow())
+        #expect(models.ranker != nil)
+        let engine = EngineBuilder().build(try await f.store.loadSnapshot(), models: models)
+        var ranked = 0
+        for i in 0..<100 {
+            let u = Int32(i)
+            let quiet = try engine.recommendFollows(user: u, k: 10)
+            let told = try engine.recommendFollows(user: u, k: 10, explain: true)
+            #expect(quiet.items.map(\.user) == told.items.map(\.user))
+            #expect(quiet.items.allSatisfy { $0.contributions.isEmpty })
+            if told.items.contains(where: { !$0.contributions.isEmpty }) { ranked += 1 }
+        }
+        #expect(ranked >= 5, "only \(ranked) explained answers carried contributions")
         // A server starting on these files loads the ranker; one for another feature set is refused.
         let (ranker, _) = try RankerFile.read(from: status.path)
         #expect(ranker.model.featureNames.count > 10)

@@ -334,7 +334,7 @@ struct API: Sendable {
             logic = l
         }
         let answer: FollowAnswer
-        do { answer = try s.engine.recommendFollows(user: u, k: k, logic: logic, view: s.view) } catch {
+        do { answer = try s.engine.recommendFollows(user: u, k: k, logic: logic, view: s.view, explain: explain) } catch {
             throw APIError(.conflict, "logic_unavailable", error.description, at: "logic")
         }
         record(answer)

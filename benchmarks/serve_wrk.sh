@@ -6,7 +6,7 @@
 #   2. the same offered at a steady pace (PAUSE_MS between a connection's requests),
 # each with ingest running at the same time (a second wrk posting batches of 10 follows).
 # Prints wrk's figures as JSON lines and the server's peak RSS.
-# Usage: benchmarks/serve_wrk.sh   (env: DIR USERS DURATION PAUSE_MS PORT EPOCHS)
+# Usage: benchmarks/serve_wrk.sh   (env: DIR USERS DURATION PAUSE_MS PORT EPOCHS RANKER=on|off)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR=${DIR:-/tmp/orbit-bench-serve}
@@ -27,8 +27,11 @@ if [ ! -f "$DIR/store.sqlite" ]; then
   "$ORBIT" import --store "$DIR/store.sqlite" "$DIR"/gen/users.csv "$DIR"/gen/follows.csv "$DIR"/gen/blocks.csv \
     "$DIR"/gen/posts.csv "$DIR"/gen/interactions.csv
 fi
+# RANKER=on fits the ranking stage too (about 5 ms of CPU per answer at 1M users: BENCHMARKS.md);
+# by default the load test measures the blend, as its earlier figures did.
 if [ ! -f "$DIR/follow.model" ]; then
-  "$ORBIT" train --store "$DIR/store.sqlite" --factors 8 --layers 32,16,8 --epochs "$EPOCHS" --no-refit --out "$DIR/follow.model"
+  echo "{\"ranker\": {\"enabled\": $([ "${RANKER:-off}" = on ] && echo true || echo false), \"requireGain\": false}}" > "$DIR/plan.json"
+  "$ORBIT" train --store "$DIR/store.sqlite" --plan "$DIR/plan.json" --factors 8 --layers 32,16,8 --epochs "$EPOCHS" --no-refit --out "$DIR/follow.model"
 fi
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"

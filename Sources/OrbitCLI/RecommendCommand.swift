@@ -36,7 +36,7 @@ struct Recommend: AsyncParsableCommand {
         if set.follow == nil && explain { print("(no model at \(models.model): model sources skipped)") }
         let engine = EngineBuilder().build(loaded, models: set)
         let start = Date()
-        let answer = try engine.recommendFollows(user: u, k: k, logic: logic, explain: true)
+        let answer = try engine.recommendFollows(user: u, k: k, logic: logic, explain: explain)
         let ms = Date().timeIntervalSince(start) * 1000
         print(Self.render(answer, catalog: loaded.catalog, explain: explain))
         if explain { print(String(format: "answered in %.2f ms", ms)) }

@@ -46,6 +46,12 @@ public struct NeuMFModel: Sendable {
 
     /// Number of parameters.
     public var parameterCount: Int { layout.total }
+
+    /// The embedding row of `item` (`[GMF | MLP]`): what "accounts like this one" compares.
+    public func itemEmbedding(_ item: Int32) -> ArraySlice<Float> {
+        let start = layout.itemOffset + Int(item) * layout.rowWidth
+        return parameters[start..<(start + layout.rowWidth)]
+    }
     /// Dimension of `relationVector(user:item:)`.
     public var relationDimension: Int { layout.predictive }
 

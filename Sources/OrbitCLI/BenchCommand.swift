@@ -7,7 +7,7 @@ import OrbitRecommend
 import OrbitStore
 
 struct Bench: AsyncParsableCommand {
-    enum What: String, ExpressibleByArgument, CaseIterable { case follow, feed, score, relations, train, ingest }
+    enum What: String, ExpressibleByArgument, CaseIterable { case follow, feed, similar, score, relations, train, ingest }
 
     static let configuration = CommandConfiguration(
         abstract: "Measure request latency (who to follow, mixed feed) or model scoring speed on the store's data.",
@@ -15,6 +15,8 @@ struct Bench: AsyncParsableCommand {
             follow: times `recommend` for --requests users drawn at random (seeded) among users with behaviour, with the
               model logic --logic, and prints p50 / p90 / p99 / max in milliseconds. Build with -c release.
             feed: the same for the mixed feed (--posts posts, then users up to --k).
+            similar: the same for "accounts like @x" (GET /v1/users/{id}/similar) with --k accounts, for anchors drawn
+              at random among accounts with followers (seeded); with --model, the embeddings reorder the overlap.
             score: scores every user as a candidate for --requests users with the batched scorer (the simple logic's
               inner loop) and prints candidates per second and milliseconds per user.
             train: NeuMF training throughput on synthetic pairs (--shape USERS,ITEMS,POSITIVES; Zipf-like popularity
@@ -26,7 +28,7 @@ struct Bench: AsyncParsableCommand {
               and for --requests query edges compares HNSW (ef 16…256) with exact search: recall@10 and queries/s.
             """)
 
-    @Argument(help: "What to measure: follow, feed, score, relations, train or ingest.") var what: What = .follow
+    @Argument(help: "What to measure: follow, feed, similar, score, relations, train or ingest.") var what: What = .follow
     @OptionGroup var storeOptions: StoreOptions
     @Option(help: "A trained follow model (orbit train), with its relation index when one is beside it; without it the model logics are refused.") var model: String?
     @Option(help: "Model logic for follow requests.") var logic: ModelLogic = .graph
@@ -98,6 +100,21 @@ struct Bench: AsyncParsableCommand {
                 precondition(feed.count <= k)
             }
             report("mixed feed (\(posts) posts then users, k \(k), logic \(logic.rawValue))", ms)
+        case .similar:
+            let followed = (0..<Int32(s.userCount)).filter { s.followers.degree($0) > 0 && s.userFlags[Int($0)].isEmpty }
+            let anchors = (0..<requests).map { _ in followed[gen.below(followed.count)] }
+            var found = 0
+            _ = rec.similarAccounts(to: anchors[0], k: k)  // warm up
+            for a in anchors {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let list = rec.similarAccounts(to: a, k: k)
+                ms.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                found += list.count
+            }
+            let degrees = anchors.map { s.followers.degree($0) }.sorted()
+            print(String(format: "anchors: followers p50 %d, p99 %d, max %d; %.1f similar accounts found per anchor on average",
+                         degrees[degrees.count / 2], degrees[degrees.count * 99 / 100], degrees.last ?? 0, Double(found) / Double(anchors.count)))
+            report("similar accounts (k \(k)\(scorer == nil ? ", follower overlap only" : ", reordered by the model's embeddings"))", ms)
         case .relations:
             guard let scorer else { throw ValidationError("relations needs --model") }
             var t0 = Date()

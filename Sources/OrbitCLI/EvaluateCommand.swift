@@ -12,7 +12,39 @@ import Ranking
 struct Evaluate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Evaluate a model or the whole who-to-follow pipeline on held-out data; each protocol is a subcommand.",
-        subcommands: [EvaluateNCF.self, EvaluateFollow.self, EvaluatePosts.self, EvaluateEngagement.self, EvaluateFoldIn.self])
+        subcommands: [EvaluateNCF.self, EvaluateFollow.self, EvaluatePosts.self, EvaluateImpressions.self, EvaluateEngagement.self,
+                      EvaluateFoldIn.self])
+}
+
+struct EvaluateImpressions: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "impressions",
+        abstract: "Impression discounting on a generated network where each user is shown suggestions again and again.",
+        discussion: """
+            The generated network's follows are split by time (validation: the slice before the test cut). Each held-out             user asks for who to follow --requests times in a row, is shown the top --k each time, and the impressions are             recorded as POST /v1/impressions records them. Reported with and without discounting (the defaults of the             impressions configuration): distinct accounts shown per user, HR@k of each request against the user's later             follows, and the share of users shown one of their later follows at some point in the session.
+            """)
+
+    @Option(help: "Users of the generated network.") var users: Int = 5_000
+    @Option(help: "Seed of the generated network.") var networkSeed: UInt64 = 1
+    @Option(help: "Requests per user.") var requests: Int = 10
+    @Option(help: "Suggestions shown per request.") var k: Int = 10
+    @Option(help: "Held-out users per split at most.") var heldOut: Int = 1_000
+
+    func run() throws {
+        var cfg = SynthConfig()
+        cfg.users = users
+        cfg.seed = networkSeed
+        let s = Snapshot.build(Generator(config: cfg).generate().columns())
+        let holdout = FollowHoldout.byTime(s, cuts: .fractions(s, test: 0.1), seed: 1, maxUsers: heldOut)
+        print("\(s.userCount) users, \(s.followees.edgeCount) follows; \(holdout.validation.count) validation and \(holdout.test.count) test users")
+        for (split, graph, later) in [("validation", holdout.train, holdout.validation), ("test", holdout.testInput, holdout.test)] {
+            for discount in [nil, ImpressionDiscount()] {
+                let r = ImpressionStudy.run(label: "\(split), discounting \(discount == nil ? "off" : "on")", graph: graph, later: later,
+                                            requests: requests, k: k, discount: discount)
+                print(r)
+            }
+        }
+    }
 }
 
 struct EvaluateNCF: AsyncParsableCommand {

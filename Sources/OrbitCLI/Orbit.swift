@@ -10,7 +10,7 @@ struct Orbit: AsyncParsableCommand {
             (--store postgres://user@host/db); every command takes either. Start with `orbit demo`, which needs no input.
             """,
         subcommands: [
-            Demo.self, Generate.self, Import.self, Stats.self, Train.self, Evaluate.self, Recommend.self, Feed.self, Serve.self, Bench.self,
+            Demo.self, Generate.self, Import.self, Stats.self, Train.self, Evaluate.self, Recommend.self, Feed.self, Dismiss.self, Serve.self, Bench.self,
         ])
 }
 

@@ -27,6 +27,30 @@ public struct Block: Hashable, Sendable {
     }
 }
 
+/// Why a user dismissed a suggestion; raw values are stored on disk.
+public enum DismissalReason: UInt8, CaseIterable, Sendable {
+    case notInterested = 0
+    case dontKnow = 1
+    case spam = 2
+    case other = 3
+
+    /// The name used in files and the API.
+    public var name: String {
+        switch self {
+        case .notInterested: "not_interested"
+        case .dontKnow: "dont_know"
+        case .spam: "spam"
+        case .other: "other"
+        }
+    }
+
+    /// Parses the file/API name of a reason; `nil` for anything else.
+    public init?(name: some StringProtocol) {
+        guard let r = Self.allCases.first(where: { $0.name == name }) else { return nil }
+        self = r
+    }
+}
+
 /// A post written by `author`.
 public struct Post: Hashable, Sendable {
     public var index: PostIndex
@@ -105,7 +129,9 @@ public struct Interaction: Hashable, Sendable {
     }
 }
 
-/// Moderation and activity flags of a user; any of them keeps the user out of recommendations.
+/// Moderation, activity and privacy flags of a user; any of them keeps the user out of other
+/// users' suggestions and the leaderboards. Only `unlisted` leaves the user's own posts in their
+/// followers' feeds: it is the user's choice not to be suggested, not a sanction.
 public struct UserFlags: OptionSet, Hashable, Sendable, CustomStringConvertible {
     public let rawValue: UInt8
     public init(rawValue: UInt8) { self.rawValue = rawValue }
@@ -113,9 +139,14 @@ public struct UserFlags: OptionSet, Hashable, Sendable, CustomStringConvertible 
     public static let inactive = UserFlags(rawValue: 1 << 0)
     public static let blacklisted = UserFlags(rawValue: 1 << 1)
     public static let reported = UserFlags(rawValue: 1 << 2)
+    /// The user opted out of being suggested to others (SPEC §2.4); their own suggestions keep working.
+    public static let unlisted = UserFlags(rawValue: 1 << 3)
+
+    /// The flags a moderator sets: posts of such users are kept out of every feed too.
+    public static let sanctions: UserFlags = [.inactive, .blacklisted, .reported]
 
     public static let all: [(UserFlags, String)] = [
-        (.inactive, "inactive"), (.blacklisted, "blacklisted"), (.reported, "reported"),
+        (.inactive, "inactive"), (.blacklisted, "blacklisted"), (.reported, "reported"), (.unlisted, "unlisted"),
     ]
 
     public var description: String {

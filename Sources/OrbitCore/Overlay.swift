@@ -10,6 +10,10 @@ public struct Overlay: Sendable {
     public private(set) var followsRemoved: [UserIndex: Set<UserIndex>] = [:]
     public private(set) var blocksAdded: [UserIndex: Set<UserIndex>] = [:]
     public private(set) var blocksRemoved: [UserIndex: Set<UserIndex>] = [:]
+    public private(set) var dismissalsAdded: [UserIndex: Set<UserIndex>] = [:]
+    public private(set) var dismissalsRemoved: [UserIndex: Set<UserIndex>] = [:]
+    /// Suggestions shown since the snapshot: per user, the candidate and the time of each showing.
+    public private(set) var impressions: [UserIndex: [(candidate: UserIndex, at: Timestamp)]] = [:]
     public private(set) var flags: [UserIndex: UserFlags] = [:]
     /// Engagement since the snapshot, per user and author, to merge with the snapshot's aggregate.
     public private(set) var engagement: [UserIndex: [UserIndex: AuthorEngagement]] = [:]
@@ -31,6 +35,15 @@ public struct Overlay: Sendable {
     public mutating func unfollow(_ a: UserIndex, _ b: UserIndex) { Self.mark(a, b, on: false, &followsAdded, &followsRemoved); growUsers(a, b) }
     public mutating func block(_ a: UserIndex, _ b: UserIndex) { Self.mark(a, b, on: true, &blocksAdded, &blocksRemoved); growUsers(a, b) }
     public mutating func unblock(_ a: UserIndex, _ b: UserIndex) { Self.mark(a, b, on: false, &blocksAdded, &blocksRemoved); growUsers(a, b) }
+    public mutating func dismiss(_ a: UserIndex, _ b: UserIndex) { Self.mark(a, b, on: true, &dismissalsAdded, &dismissalsRemoved); growUsers(a, b) }
+    public mutating func undismiss(_ a: UserIndex, _ b: UserIndex) {
+        Self.mark(a, b, on: false, &dismissalsAdded, &dismissalsRemoved)
+        growUsers(a, b)
+    }
+    public mutating func impression(_ a: UserIndex, shown b: UserIndex, at t: Timestamp) {
+        impressions[a, default: []].append((b, t))
+        growUsers(a, b)
+    }
 
     /// Records that the edge a→b now exists (`on`) or not, whatever the snapshot says.
     private static func mark(
@@ -97,6 +110,31 @@ public struct LiveView: Sendable {
         if overlay.blocksAdded[a]?.contains(b) == true { return true }
         if overlay.blocksRemoved[a]?.contains(b) == true { return false }
         return snapshot.blocks.contains(a, b)
+    }
+
+    public func hasDismissed(_ a: UserIndex, _ b: UserIndex) -> Bool {
+        if overlay.dismissalsAdded[a]?.contains(b) == true { return true }
+        if overlay.dismissalsRemoved[a]?.contains(b) == true { return false }
+        return snapshot.dismissals.contains(a, b)
+    }
+
+    /// The suggestions `u` dismissed (snapshot and overlay), sorted.
+    public func dismissals(of u: UserIndex) -> [UserIndex] {
+        let added = overlay.dismissalsAdded[u], removed = overlay.dismissalsRemoved[u]
+        let base = snapshot.dismissals.row(u)
+        if (added?.isEmpty ?? true) && (removed?.isEmpty ?? true) { return Array(base) }
+        var set = Set(base)
+        if let removed { set.subtract(removed) }
+        if let added { set.formUnion(added) }
+        return set.sorted()
+    }
+
+    /// Every time `u` was shown each candidate (snapshot and overlay), grouped by candidate.
+    public func impressions(of u: UserIndex) -> [UserIndex: [Timestamp]] {
+        var out: [UserIndex: [Timestamp]] = [:]
+        for (c, t) in snapshot.impressions.row(u) { out[c, default: []].append(t) }
+        for (c, t) in overlay.impressions[u] ?? [] { out[c, default: []].append(t) }
+        return out
     }
 
     /// Called for every candidate of every request; flag changes are rare, so skip the hash when none.

@@ -41,6 +41,10 @@ public struct Snapshot: Sendable {
     public let followedAt: [Timestamp]
     /// users each user blocked, sorted.
     public let blocks: CSR
+    /// suggestions each user dismissed, sorted: never suggested to that user again.
+    public let dismissals: CSR
+    /// suggestions each user was shown (impressions), for impression discounting.
+    public let impressions: ImpressionLog
     public let userFlags: [UserFlags]
     /// Bit `u` is set when user `u` has any flag: the filters test every candidate, and this
     /// 1/8-size copy of the question stays in cache where the byte array (1 MB per million
@@ -67,6 +71,7 @@ public struct Snapshot: Sendable {
 
     public func follows(_ user: UserIndex, _ other: UserIndex) -> Bool { followees.contains(user, other) }
     public func hasBlocked(_ user: UserIndex, _ other: UserIndex) -> Bool { blocks.contains(user, other) }
+    public func hasDismissed(_ user: UserIndex, _ other: UserIndex) -> Bool { dismissals.contains(user, other) }
     public func flags(of user: UserIndex) -> UserFlags {
         let i = Int(user)
         guard i >= 0, i < userFlags.count, flaggedBits[i >> 6] & (1 << UInt64(i & 63)) != 0 else { return [] }
@@ -75,8 +80,8 @@ public struct Snapshot: Sendable {
 
     init(
         version: Int64, userCount: Int, postCount: Int, followees: CSR, followers: CSR, followedAt: [Timestamp],
-        blocks: CSR, userFlags: [UserFlags], userCreatedAt: [Timestamp], postAuthor: [UserIndex],
-        postCreatedAt: [Timestamp], postsByAuthor: CSR, postKindCounts: [Int32], seenPosts: CSR,
+        blocks: CSR, dismissals: CSR, impressions: ImpressionLog, userFlags: [UserFlags], userCreatedAt: [Timestamp],
+        postAuthor: [UserIndex], postCreatedAt: [Timestamp], postsByAuthor: CSR, postKindCounts: [Int32], seenPosts: CSR,
         engagementOffsets: [Int], engagement: [AuthorEngagement]
     ) {
         self.version = version
@@ -86,6 +91,8 @@ public struct Snapshot: Sendable {
         self.followers = followers
         self.followedAt = followedAt
         self.blocks = blocks
+        self.dismissals = dismissals
+        self.impressions = impressions
         self.userFlags = userFlags
         var bits = [UInt64](repeating: 0, count: (userFlags.count + 63) / 64)
         for (u, f) in userFlags.enumerated() where !f.isEmpty { bits[u >> 6] |= 1 << UInt64(u & 63) }
@@ -113,7 +120,8 @@ public struct Snapshot: Sendable {
 
     /// Approximate bytes held by the snapshot's arrays.
     public var byteCount: Int {
-        followees.byteCount + followers.byteCount + followedAt.count * 8 + blocks.byteCount
+        followees.byteCount + followers.byteCount + followedAt.count * 8 + blocks.byteCount + dismissals.byteCount
+            + impressions.byteCount
             + userFlags.count + userCreatedAt.count * 8 + postAuthor.count * 4 + postCreatedAt.count * 8
             + postsByAuthor.byteCount + postKindCounts.count * 4 + seenPosts.byteCount
             + engagementOffsets.count * 8 + engagement.count * MemoryLayout<AuthorEngagement>.stride
@@ -130,6 +138,11 @@ public struct Snapshot: Sendable {
         public var followCreatedAt: [Timestamp] = []
         public var blockUser: [UserIndex] = []
         public var blockBlocked: [UserIndex] = []
+        public var dismissUser: [UserIndex] = []
+        public var dismissCandidate: [UserIndex] = []
+        public var impressionUser: [UserIndex] = []
+        public var impressionCandidate: [UserIndex] = []
+        public var impressionTime: [Timestamp] = []
         public var postAuthor: [UserIndex] = []
         public var postCreatedAt: [Timestamp] = []
         public var interactionUser: [UserIndex] = []
@@ -164,6 +177,8 @@ public struct Snapshot: Sendable {
         let (inc, inOrder) = CSR.build(rows: n, sources: c.followFollowee, targets: c.followFollower)
         let followedAt = inOrder.map { c.followCreatedAt[$0] }
         let (blocks, _) = CSR.build(rows: n, sources: c.blockUser, targets: c.blockBlocked)
+        let (dismissals, _) = CSR.build(rows: n, sources: c.dismissUser, targets: c.dismissCandidate)
+        let impressions = ImpressionLog(rows: n, users: c.impressionUser, candidates: c.impressionCandidate, times: c.impressionTime)
         let (byAuthor, _) = CSR.build(rows: n, sources: c.postAuthor, targets: (0..<Int32(p)).map { $0 })
 
         var kindCounts = [Int32](repeating: 0, count: p * kindCount)
@@ -200,7 +215,7 @@ public struct Snapshot: Sendable {
         return Snapshot(
             version: c.version, userCount: n, postCount: p,
             followees: out, followers: inc, followedAt: followedAt, blocks: blocks,
-            userFlags: c.userFlags, userCreatedAt: c.userCreatedAt,
+            dismissals: dismissals, impressions: impressions, userFlags: c.userFlags, userCreatedAt: c.userCreatedAt,
             postAuthor: c.postAuthor, postCreatedAt: c.postCreatedAt, postsByAuthor: byAuthor,
             postKindCounts: kindCounts, seenPosts: seen,
             engagementOffsets: engOffsets, engagement: eng)
@@ -248,7 +263,7 @@ extension Snapshot {
         return Snapshot(
             version: version, userCount: userCount, postCount: postCount,
             followees: out, followers: inc, followedAt: order.map { times[$0] }, blocks: blocks,
-            userFlags: userFlags, userCreatedAt: userCreatedAt,
+            dismissals: dismissals, impressions: impressions, userFlags: userFlags, userCreatedAt: userCreatedAt,
             postAuthor: postAuthor, postCreatedAt: postCreatedAt, postsByAuthor: postsByAuthor,
             postKindCounts: postKindCounts, seenPosts: seenPosts,
             engagementOffsets: engagementOffsets, engagement: engagement)
@@ -267,5 +282,61 @@ extension Snapshot {
             if v < follower { lo = mid + 1 } else { hi = mid }
         }
         return nil
+    }
+}
+
+/// How far back impressions of suggestions are kept in a snapshot: the longest discounting window.
+public enum ImpressionHistory {
+    /// 90 days, in seconds.
+    public static let maxAge: Int64 = 90 * 86_400
+}
+
+/// The suggestions each user was shown, grouped by user and sorted by (candidate, time), with
+/// duplicates kept: every showing counts towards impression discounting.
+public struct ImpressionLog: Sendable, Equatable {
+    /// Row `u` is `offsets[u] ..< offsets[u + 1]` of `candidates` and `times`.
+    public let offsets: [Int]
+    public let candidates: [UserIndex]
+    public let times: [Timestamp]
+
+    public init(rows: Int, users: [UserIndex], candidates: [UserIndex], times: [Timestamp]) {
+        precondition(users.count == candidates.count && users.count == times.count, "impression columns must have equal lengths")
+        let (offsets, order) = Snapshot.groupOrder(rows: rows, keys: users)
+        var c = [UserIndex](repeating: 0, count: users.count), t = [Timestamp](repeating: 0, count: users.count)
+        for r in 0..<rows {
+            let row = order[offsets[r]..<offsets[r + 1]].sorted { (candidates[$0], times[$0]) < (candidates[$1], times[$1]) }
+            for (k, e) in row.enumerated() {
+                c[offsets[r] + k] = candidates[e]
+                t[offsets[r] + k] = times[e]
+            }
+        }
+        self.offsets = offsets
+        self.candidates = c
+        self.times = t
+    }
+
+    public var count: Int { candidates.count }
+    public var byteCount: Int { offsets.count * 8 + candidates.count * 12 }
+
+    /// The times `user` was shown `candidate`, oldest first.
+    public func times(_ user: UserIndex, _ candidate: UserIndex) -> ArraySlice<Timestamp> {
+        let u = Int(user)
+        guard u >= 0, u + 1 < offsets.count else { return [] }
+        var lo = offsets[u], hi = offsets[u + 1]
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if candidates[mid] < candidate { lo = mid + 1 } else { hi = mid }
+        }
+        var end = lo
+        while end < offsets[u + 1], candidates[end] == candidate { end += 1 }
+        return times[lo..<end]
+    }
+
+    /// Every (candidate, time) shown to `user`, sorted by candidate then time.
+    public func row(_ user: UserIndex) -> Zip2Sequence<ArraySlice<UserIndex>, ArraySlice<Timestamp>> {
+        let u = Int(user)
+        guard u >= 0, u + 1 < offsets.count else { return zip(candidates[0..<0], times[0..<0]) }
+        let r = offsets[u]..<offsets[u + 1]
+        return zip(candidates[r], times[r])
     }
 }

@@ -51,6 +51,10 @@ public struct FollowMethods: Sendable {
             source("source: followees_of_followees", FolloweesOfFolloweesSource(limits: expansion)),
             source("source: co_followers", CoFollowersSource(limits: expansion)),
             source("source: follows_you", FollowsYouSource()),
+            source("source: similar_to_recent_follows", SimilarToRecentFollowsSource(scorer: scorer)),
+            source("source: network_recent_follows",
+                   NetworkRecentFollowsSource(recent: RecentFollows(snapshot: view.snapshot, now: now, days: BlendConfig().networkRecentDays),
+                                              limits: expansion)),
         ]
         if let scorer {
             out.append(source("source: neumf_simple", ModelSimpleSource(scorer: scorer, snapshot: view.snapshot)))
@@ -89,6 +93,17 @@ public struct FollowMethods: Sendable {
                     c.logic = m > 0 ? .graph : .none
                     c.fusion = FusionWeights(model: m, coFollowers: 1, followeesOfFollowees: fof, followsYou: back)
                     out.append(("fusion, model \(m) co-followers 1 fof \(fof) follows-you \(back)", c))
+                }
+                // The feedback issue's two sources, added to the fusions above that validated best.
+                for back in [0.0, 3] {
+                    for (similar, network) in [(1.0, 0.0), (0, 1), (1, 1)] {
+                        var c = BlendConfig()
+                        c.expansion = expansion
+                        c.logic = m > 0 ? .graph : .none
+                        c.fusion = FusionWeights(model: m, coFollowers: 1, followeesOfFollowees: fof, followsYou: back,
+                                                 similarToRecent: similar, networkRecent: network)
+                        out.append(("fusion, model \(m) co-followers 1 fof \(fof) follows-you \(back) similar \(similar) network-recent \(network)", c))
+                    }
                 }
             }
         }

@@ -20,11 +20,16 @@ extension PostgresStore {
             (c.userCreatedAt, c.userFlags) = try await self.readUsers(count: c.userCount, conn)
             (c.postAuthor, c.postCreatedAt) = try await self.readPosts(count: catalog.posts.count, conn)
             (c.blockUser, c.blockBlocked) = try await self.readBlocks(users: c.userCount, conn)
+            try await self.readFeedback(into: &c, conn)
             (c.followFollower, c.followFollowee, c.followCreatedAt) = try await self.readFollows(users: c.userCount, conn)
             (c.interactionUser, c.interactionPost, c.interactionKind, c.interactionTime) =
                 try await self.readInteractions(users: c.userCount, conn)
             try Self.checkIndices(c.followFollowee, below: c.userCount, "follows.followee")
             try Self.checkIndices(c.blockBlocked, below: c.userCount, "blocks.blocked")
+            for (column, values) in [("dismissals.user", c.dismissUser), ("dismissals.candidate", c.dismissCandidate),
+                                     ("impressions.user", c.impressionUser), ("impressions.candidate", c.impressionCandidate)] {
+                try Self.checkIndices(values, below: c.userCount, column)
+            }
             try Self.checkIndices(c.interactionPost, below: catalog.posts.count, "interactions.post")
             return (c, catalog)
         }
@@ -109,6 +114,26 @@ extension PostgresStore {
         }
         try Self.checkAllRead(user.count, of: n, "blocks", users: users)
         return (user, blocked)
+    }
+
+    /// Dismissals, and the impressions recent enough to discount (`ImpressionHistory.maxAge`), each
+    /// table in one row of arrays: both are small next to the follow graph.
+    private func readFeedback(into c: inout Snapshot.Columns, _ conn: PostgresConnection) async throws {
+        for try await row in try await conn.query(#"SELECT array_agg("user"), array_agg(candidate) FROM dismissals"#, logger: logger) {
+            var a = ArrayCells(row)
+            c.dismissUser = try a.next()
+            c.dismissCandidate = try a.next()
+        }
+        let query: PostgresQuery = """
+            SELECT array_agg("user"), array_agg(candidate), array_agg(shown_at) FROM impressions
+            WHERE shown_at >= (SELECT COALESCE(MAX(shown_at), 0) FROM impressions) - \(ImpressionHistory.maxAge)
+            """
+        for try await row in try await conn.query(query, logger: logger) {
+            var a = ArrayCells(row)
+            c.impressionUser = try a.next()
+            c.impressionCandidate = try a.next()
+            c.impressionTime = try a.next()
+        }
     }
 
     private func readFollows(users: Int, _ conn: PostgresConnection) async throws -> ([UserIndex], [UserIndex], [Timestamp]) {

@@ -146,8 +146,23 @@ extension PostgresStore {
         }
         summary.interactionsAlreadyPresent = f.interactionUser.count - summary.interactionsAdded
 
+        let dismissals = Self.keyOrder(f.dismissUser.count) {
+            (f.dismissUser[$0], f.dismissCandidate[$0], $0) < (f.dismissUser[$1], f.dismissCandidate[$1], $1)
+        } same: {
+            f.dismissUser[$0] == f.dismissUser[$1] && f.dismissCandidate[$0] == f.dismissCandidate[$1]
+        }
+        summary.dismissalsAdded = try await insertIgnoringDuplicates(
+            conn, table: "dismissals", columns: ["user", "candidate", "reason", "created_at"], count: dismissals.count
+        ) { rows, k in
+            let e = dismissals[k]
+            rows.int(f.dismissUser[e])
+            rows.int(f.dismissCandidate[e])
+            rows.int(Int64(p.dismissalReason[e].rawValue))
+            rows.int(p.dismissalTime[e])
+        }
+
         let wrote = summary.newUsers + summary.usersUpdated + summary.newPosts + summary.followsAdded
-            + summary.blocksAdded + summary.interactionsAdded
+            + summary.blocksAdded + summary.interactionsAdded + summary.dismissalsAdded
         if wrote > 0 {
             try await conn.query(
                 "INSERT INTO changes (op, a, b, detail, ts) VALUES (\(Int16(Change.Operation.bulkImport.rawValue)), 0, 0, 0, \(Int64(Date().timeIntervalSince1970)))",
@@ -254,6 +269,16 @@ extension PostgresStore {
             case .setFlags(let u, let flags, let t):
                 let f = Int16(flags.rawValue)
                 try await logged("UPDATE users SET flags = \(f) WHERE idx = \(u) AND flags <> \(f)", .setFlags, u, 0, flags.rawValue, t)
+            case .dismiss(let u, let v, let reason, let t):
+                try await logged(
+                    #"INSERT INTO dismissals ("user", candidate, reason, created_at) VALUES (\#(u), \#(v), \#(Int16(reason.rawValue)), \#(t)) ON CONFLICT DO NOTHING"#,
+                    .dismiss, u, v, reason.rawValue, t)
+            case .undismiss(let u, let v, let t):
+                try await logged(#"DELETE FROM dismissals WHERE "user" = \#(u) AND candidate = \#(v)"#, .undismiss, u, v, 0, t)
+            case .impression(let u, let v, let surface, let t):
+                try await logged(
+                    #"INSERT INTO impressions ("user", candidate, surface, shown_at) VALUES (\#(u), \#(v), \#(surface), \#(t))"#,
+                    .impression, u, v, 0, t)
             }
         }
     }

@@ -20,7 +20,7 @@ public final class PostgresStore: Store {
     /// the table sizes inside each write's locked transaction, so other replicas' users are noticed.
     let cachedCatalog = Mutex<Catalog?>(nil)
 
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
     /// `pg_advisory_xact_lock` key taken by every write and by migrations ("ORBIT" in ASCII).
     static let writeLock: Int64 = 0x4F_52_42_49_54
 
@@ -160,7 +160,19 @@ public final class PostgresStore: Store {
                 version BIGSERIAL PRIMARY KEY, op INT2 NOT NULL,
                 a INT4 NOT NULL, b INT4 NOT NULL, detail INT2 NOT NULL, ts INT8 NOT NULL)
             """,
-        ]
+        ],
+        [  // v2: dismissed suggestions and suggestions shown (impressions).
+            """
+            CREATE TABLE dismissals (
+                "user" INT4 NOT NULL, candidate INT4 NOT NULL, reason INT2 NOT NULL, created_at INT8 NOT NULL,
+                PRIMARY KEY ("user", candidate))
+            """,
+            """
+            CREATE TABLE impressions (
+                "user" INT4 NOT NULL, candidate INT4 NOT NULL, surface TEXT NOT NULL, shown_at INT8 NOT NULL)
+            """,
+            "CREATE INDEX impressions_by_time ON impressions(shown_at)",
+        ],
     ]
 
     /// Brings the schema to `schemaVersion`; the write lock keeps replicas starting together from
@@ -391,11 +403,12 @@ public final class PostgresStore: Store {
                 """
                 SELECT (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM follows), (SELECT COUNT(*) FROM blocks),
                        (SELECT COUNT(*) FROM posts), (SELECT COUNT(*) FROM interactions),
-                       (SELECT COALESCE(MAX(version), 0) FROM changes)
+                       (SELECT COALESCE(MAX(version), 0) FROM changes),
+                       (SELECT COUNT(*) FROM dismissals), (SELECT COUNT(*) FROM impressions)
                 """, logger: self.logger)
             var c = StoreCounts()
-            for try await (u, f, b, p, i, v) in rows.decode((Int, Int, Int, Int, Int, Int64).self) {
-                (c.users, c.follows, c.blocks, c.posts, c.interactions, c.version) = (u, f, b, p, i, v)
+            for try await (u, f, b, p, i, v, d, m) in rows.decode((Int, Int, Int, Int, Int, Int64, Int, Int).self) {
+                (c.users, c.follows, c.blocks, c.posts, c.interactions, c.version, c.dismissals, c.impressions) = (u, f, b, p, i, v, d, m)
             }
             return c
         }

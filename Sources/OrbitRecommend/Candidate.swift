@@ -16,6 +16,10 @@ public enum SourceKind: String, CaseIterable, Sendable, Codable, CustomStringCon
     case followsYou = "follows_you"
     /// Personalised PageRank from the user over the follow graph.
     case personalizedPageRank = "personalized_pagerank"
+    /// Accounts like the user's latest follows ("because you recently followed @x").
+    case similarToRecentFollows = "similar_to_recent_follows"
+    /// Accounts the user's followees followed in the last days.
+    case networkRecentFollows = "network_recent_follows"
 
     public var description: String { rawValue }
 }
@@ -34,6 +38,10 @@ public enum Evidence: Hashable, Sendable {
     case followsYou
     /// Reached by many short follow paths from the user (personalised PageRank).
     case closeInGraph
+    /// Like `account`, which the user followed recently: `sharedFollowers` of its sampled followers follow it.
+    case similarTo(account: UserIndex, sharedFollowers: Int)
+    /// `count` of the user's followees followed it within the last `days`.
+    case followedRecentlyByFollowees(count: Int, days: Int)
 }
 
 /// One candidate user proposed by a source, with the score it was ranked by.
@@ -60,6 +68,8 @@ public struct UserRecommendation: Hashable, Sendable {
     /// With the ranking stage: the features that moved this item's score most, largest first
     /// (XGBoost's per-feature contributions); empty otherwise.
     public var contributions: [FeatureContribution] = []
+    /// Impression discounting's multiplier of this item's place weight, when it was demoted.
+    public var demotion: Double? = nil
 
     public init(user: UserIndex, score: Float, source: SourceKind, evidence: Evidence, contributions: [FeatureContribution] = []) {
         self.user = user
@@ -90,6 +100,10 @@ public struct UserRecommendation: Hashable, Sendable {
         case .coFollowed(let n): return "followed by \(n) \(n == 1 ? "person" : "people") who follow the same accounts as you"
         case .followsYou: return "\(who) follows you"
         case .closeInGraph: return "close to you in the follow graph"
+        case .similarTo(let a, let n):
+            return "because you recently followed @\(name(a)): followed by \(n) of @\(name(a))'s followers"
+        case .followedRecentlyByFollowees(let n, let days):
+            return "\(n) \(n == 1 ? "person" : "people") you follow followed \(who) \(days <= 7 ? "this week" : "in the last \(days) days")"
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import OrbitCore
 
 /// Why a user was kept out of a list (SPEC §2.4).
@@ -8,7 +9,82 @@ public enum FilterReason: String, CaseIterable, Sendable, Codable {
     case blacklisted = "blacklisted"
     case reported = "reported"
     case inactive = "inactive"
+    /// The candidate opted out of being suggested (the `unlisted` flag).
+    case unlisted = "unlisted"
+    /// The user dismissed this suggestion.
+    case dismissed = "dismissed"
+    /// The user was shown this suggestion too often without following (impression discounting).
+    case shownTooOften = "shown_too_often"
     case unknown = "unknown"
+
+    /// The reason a user with flags `f` (not empty) is kept out of everyone's lists.
+    public init(flags f: UserFlags) {
+        self = f.contains(.blacklisted) ? .blacklisted : f.contains(.reported) ? .reported : f.contains(.inactive) ? .inactive : .unlisted
+    }
+}
+
+/// Impression discounting (LinkedIn's People You May Know, KDD 2014): a suggestion shown again and
+/// again without a follow is demoted, then filtered. Each showing within `windowDays` counts with
+/// weight `0.5^(age / halfLifeDays)`; at a weighted count `w ≥ demoteAfter` the item's place in the
+/// list is divided by `penalty^(1 + w − demoteAfter)` (0.5 and w = demoteAfter: its place number
+/// doubles), and at `w ≥ filterAfter` it is not suggested at all until old showings decay.
+public struct ImpressionDiscount: Sendable, Codable, Equatable {
+    public var enabled = true
+    /// Showings older than this are ignored (at most 90 days: older ones are not loaded).
+    public var windowDays = 28
+    public var halfLifeDays = 7.0
+    public var demoteAfter = 2.0
+    public var filterAfter = 6.0
+    /// Multiplier in (0, 1] per weighted showing past `demoteAfter`.
+    public var penalty = 0.5
+    public init() {}
+
+    /// Keys absent from a configuration keep their defaults.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = ImpressionDiscount()
+        enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? d.enabled
+        windowDays = try c.decodeIfPresent(Int.self, forKey: .windowDays) ?? d.windowDays
+        halfLifeDays = try c.decodeIfPresent(Double.self, forKey: .halfLifeDays) ?? d.halfLifeDays
+        demoteAfter = try c.decodeIfPresent(Double.self, forKey: .demoteAfter) ?? d.demoteAfter
+        filterAfter = try c.decodeIfPresent(Double.self, forKey: .filterAfter) ?? d.filterAfter
+        penalty = try c.decodeIfPresent(Double.self, forKey: .penalty) ?? d.penalty
+    }
+
+    /// Checks the values; the message says which one is wrong and why.
+    public func validate() throws(ImpressionDiscountError) {
+        guard windowDays >= 1, Int64(windowDays) * 86_400 <= ImpressionHistory.maxAge else {
+            throw ImpressionDiscountError("impressions.windowDays must be in 1…\(ImpressionHistory.maxAge / 86_400), found \(windowDays)")
+        }
+        guard halfLifeDays > 0, halfLifeDays.isFinite else { throw ImpressionDiscountError("impressions.halfLifeDays must be positive, found \(halfLifeDays)") }
+        guard demoteAfter > 0, demoteAfter.isFinite else { throw ImpressionDiscountError("impressions.demoteAfter must be positive, found \(demoteAfter)") }
+        guard filterAfter >= demoteAfter, filterAfter.isFinite else {
+            throw ImpressionDiscountError("impressions.filterAfter must be at least demoteAfter (\(demoteAfter)), found \(filterAfter)")
+        }
+        guard penalty > 0, penalty <= 1 else { throw ImpressionDiscountError("impressions.penalty must be in (0, 1], found \(penalty)") }
+    }
+
+    /// The weighted count of `times` at `now`.
+    public func weight(_ times: some Sequence<Timestamp>, now: Timestamp) -> Double {
+        let window = Int64(windowDays) * 86_400
+        var w = 0.0
+        for t in times {
+            let age = max(0, now - t)
+            if age <= window { w += pow(0.5, Double(age) / (halfLifeDays * 86_400)) }
+        }
+        return w
+    }
+
+    /// The multiplier of a demoted item's place weight: 1 below `demoteAfter`.
+    public func multiplier(weight w: Double) -> Double {
+        w < demoteAfter ? 1 : pow(penalty, 1 + w - demoteAfter)
+    }
+}
+
+/// An impression-discounting value out of range.
+public struct ImpressionDiscountError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ d: String) { description = d }
 }
 
 /// Counts of filtered users per reason, returned in a response's debug data.
@@ -32,8 +108,14 @@ public struct Eligibility: Sendable {
     /// The same users, sorted: most users block no one, and a binary search of an empty or tiny
     /// array costs less than hashing every candidate.
     private let blocked: [UserIndex]
+    /// Suggestions `user` dismissed, sorted (snapshot and overlay).
+    public let dismissed: [UserIndex]
+    /// Suggestions shown to `user` often enough to be filtered (impression discounting), sorted.
+    public let shownTooOften: [UserIndex]
+    /// Place multipliers (< 1) of the suggestions shown often enough to be demoted.
+    public let demotion: [UserIndex: Double]
 
-    public init(user: UserIndex, view: LiveView) {
+    public init(user: UserIndex, view: LiveView, now: Timestamp = 0, impressions: ImpressionDiscount? = nil) {
         self.user = user
         self.view = view
         followees = view.followees(of: user)
@@ -42,6 +124,16 @@ public struct Eligibility: Sendable {
         if let rem = view.overlay.blocksRemoved[user] { blocked.subtract(rem) }
         blockedSet = blocked
         self.blocked = blocked.sorted()
+        dismissed = view.dismissals(of: user)
+        var filtered: [UserIndex] = [], demotion: [UserIndex: Double] = [:]
+        if let policy = impressions, policy.enabled {
+            for (c, times) in view.impressions(of: user) {
+                let w = policy.weight(times, now: now)
+                if w >= policy.filterAfter { filtered.append(c) } else if w >= policy.demoteAfter { demotion[c] = policy.multiplier(weight: w) }
+            }
+        }
+        shownTooOften = filtered.sorted()
+        self.demotion = demotion
     }
 
     /// The reason `v` is filtered, or nil when `v` may be recommended.
@@ -50,12 +142,19 @@ public struct Eligibility: Sendable {
         if v < 0 || Int(v) >= view.userCount { return .unknown }
         if followees.binarySearchContains(v) { return .alreadyFollowed }
         if !blocked.isEmpty, blocked.binarySearchContains(v) { return .blocked }
+        if !dismissed.isEmpty, dismissed.binarySearchContains(v) { return .dismissed }
+        if !shownTooOften.isEmpty, shownTooOften.binarySearchContains(v) { return .shownTooOften }
         let f = view.flags(of: v)
-        if !f.isEmpty {
-            if f.contains(.blacklisted) { return .blacklisted }
-            if f.contains(.reported) { return .reported }
-            return .inactive
-        }
+        if !f.isEmpty { return FilterReason(flags: f) }
+        return nil
+    }
+
+    /// Filters that only this user's request applies (blocks, dismissals, impressions) and that a
+    /// per-snapshot pool has not applied: the reason for `v`, if any.
+    public func personalReason(_ v: UserIndex) -> FilterReason? {
+        if !blockedSet.isEmpty, blockedSet.contains(v) { return .blocked }
+        if !dismissed.isEmpty, dismissed.binarySearchContains(v) { return .dismissed }
+        if !shownTooOften.isEmpty, shownTooOften.binarySearchContains(v) { return .shownTooOften }
         return nil
     }
 

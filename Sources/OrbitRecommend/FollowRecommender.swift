@@ -72,6 +72,12 @@ public struct BlendConfig: Sendable, Codable, Equatable {
     public var expansion = ExpansionLimits()
     /// Pushes of the personalised PageRank source per request (the ranking stage's union).
     public var pageRankPushes = 5_000
+    /// Demotion and filtering of suggestions shown repeatedly without a follow.
+    public var impressions = ImpressionDiscount()
+    /// Bounds of the similar-accounts search (the `similar` route and its source).
+    public var similar = SimilarAccountsConfig()
+    /// The window of the recently-followed-by-your-network source, in days.
+    public var networkRecentDays = 7
     public init() {}
 }
 
@@ -81,16 +87,35 @@ public struct FusionWeights: Sendable, Codable, Equatable, CustomStringConvertib
     public var coFollowers: Double
     public var followeesOfFollowees: Double
     public var followsYou: Double
+    /// Accounts like the user's latest follows.
+    public var similarToRecent: Double
+    /// Accounts the user's followees followed in the last days.
+    public var networkRecent: Double
 
-    public init(model: Double, coFollowers: Double, followeesOfFollowees: Double, followsYou: Double = 0) {
+    public init(model: Double, coFollowers: Double, followeesOfFollowees: Double, followsYou: Double = 0,
+                similarToRecent: Double = 0, networkRecent: Double = 0) {
         self.model = model
         self.coFollowers = coFollowers
         self.followeesOfFollowees = followeesOfFollowees
         self.followsYou = followsYou
+        self.similarToRecent = similarToRecent
+        self.networkRecent = networkRecent
+    }
+
+    /// Keys absent from a configuration weigh 0 (the sources added later).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        model = try c.decode(Double.self, forKey: .model)
+        coFollowers = try c.decode(Double.self, forKey: .coFollowers)
+        followeesOfFollowees = try c.decode(Double.self, forKey: .followeesOfFollowees)
+        followsYou = try c.decodeIfPresent(Double.self, forKey: .followsYou) ?? 0
+        similarToRecent = try c.decodeIfPresent(Double.self, forKey: .similarToRecent) ?? 0
+        networkRecent = try c.decodeIfPresent(Double.self, forKey: .networkRecent) ?? 0
     }
 
     public var description: String {
         "fusion model \(model) co-followers \(coFollowers) followees-of-followees \(followeesOfFollowees) follows-you \(followsYou)"
+            + " similar-to-recent \(similarToRecent) network-recent \(networkRecent)"
     }
 
     /// Merges ranked lists: each list's item at rank r (0-based) adds `weight / (60 + r)`; an item
@@ -133,6 +158,8 @@ public struct FollowRecommender: Sendable {
     public let edgeIndex: (any EdgeIndex)?
     /// The learned ranking stage; nil: the blend of `config`.
     public var ranker: FollowRanker?
+    /// The snapshot's follows within `config.networkRecentDays` of `now`.
+    public let recentFollows: RecentFollows
     private let simple: ModelSimpleSource?
     private let scratch: ScratchPool
 
@@ -149,6 +176,18 @@ public struct FollowRecommender: Sendable {
         self.ranker = ranker
         simple = scorer.map { ModelSimpleSource(scorer: $0, snapshot: view.snapshot) }
         scratch = ScratchPool(users: view.snapshot.userCount)
+        recentFollows = RecentFollows(snapshot: view.snapshot, now: now, days: config.networkRecentDays)
+    }
+
+    /// "Accounts like @x": the `k` accounts most like `account`, without flagged (or unlisted)
+    /// accounts; for `viewer`, also without the viewer, the viewer's follows, blocks and dismissals.
+    public func similarAccounts(to account: UserIndex, k: Int, for viewer: UserIndex? = nil) -> [SimilarAccount] {
+        let view = self.view
+        let eligibility = viewer.map { Eligibility(user: $0, view: view, now: now, impressions: config.impressions) }
+        return SimilarAccounts(config: config.similar).similar(to: account, k: k, view: view, scorer: scorer, scratch: scratch) { v in
+            if let eligibility { return eligibility.allows(v) }
+            return Int(v) < view.userCount && view.flags(of: v).isEmpty
+        }
     }
 
     /// A recommender over a new view (same models and leaderboards): how live events reach requests.
@@ -200,6 +239,10 @@ public struct FollowRecommender: Sendable {
         lists[.personalizedPageRank] = PersonalizedPageRankSource(maxPushes: config.pageRankPushes).candidates(for: r, limit: n, filtered: &filtered)
         let popular = PopularSource(leaderboards: leaderboards).candidates(for: r, limit: n, filtered: &filtered)
         lists[.popular] = popular
+        lists[.similarToRecentFollows] = SimilarToRecentFollowsSource(config: config.similar, scorer: scorerFor(r))
+            .candidates(for: r, limit: n, filtered: &filtered)
+        lists[.networkRecentFollows] = NetworkRecentFollowsSource(recent: recentFollows, limits: config.expansion)
+            .candidates(for: r, limit: n, filtered: &filtered)
         if let s = scorerFor(r) {
             lists[.modelGraph] = ModelGraphSource(scorer: s, leaderboards: leaderboards, budget: config.graphBudget)
                 .candidates(for: r, limit: n, neighbourhood: [fof, co, popular])
@@ -225,7 +268,7 @@ public struct FollowRecommender: Sendable {
 
     /// The ranking stage's features for `user`'s candidate union (for training and evaluation).
     public func rankingFeatures(user: UserIndex, perSource n: Int) -> (candidates: [Candidate], features: FeatureMatrix) {
-        let request = FollowRequest(user: user, view: view, now: now, scratch: scratch)
+        let request = FollowRequest(user: user, view: view, now: now, scratch: scratch, impressions: config.impressions)
         var filtered = FilterCounts()
         let (union, lists) = rankingCandidates(request, perSource: n, filtered: &filtered)
         return (union, FollowFeatures.matrix(for: request, candidates: union.map(\.user), lists: lists, scorer: scorerFor(request),
@@ -250,7 +293,32 @@ public struct FollowRecommender: Sendable {
     /// is the configured one, else by the blend of sources. `explain` adds the ranker's top
     /// per-feature contributions to each ranked item (TreeSHAP, costlier than the scoring).
     public func recommend(user: UserIndex, k: Int, logic: ModelLogic? = nil, explain: Bool = false) -> FollowAnswer {
-        let request = FollowRequest(user: user, view: view, now: now, scratch: scratch)
+        let request = FollowRequest(user: user, view: view, now: now, scratch: scratch, impressions: config.impressions)
+        let demotion = request.eligibility.demotion
+        guard !demotion.isEmpty else { return recommend(request, k: k, logic: logic, explain: explain) }
+        // Demoted items move down the list: ask for enough extra items to take their places.
+        var answer = recommend(request, k: k + min(demotion.count, 50), logic: logic, explain: explain)
+        answer.items = Self.demote(answer.items, by: demotion, k: k)
+        answer.sources = answer.items.reduce(into: [:]) { $0[$1.source, default: 0] += 1 }
+        return answer
+    }
+
+    /// Impression discounting: the item at place `i` (0-based) is ordered by `(i + 1) / m`, where `m`
+    /// is its multiplier (1 when not demoted); on a tie the item that was not demoted goes first,
+    /// then the original order. The first `k` remain.
+    public static func demote(_ items: [UserRecommendation], by multiplier: [UserIndex: Double], k: Int) -> [UserRecommendation] {
+        let keyed = items.enumerated().map { (i, item) in
+            (key: Double(i + 1) / (multiplier[item.user] ?? 1), demoted: multiplier[item.user] == nil ? 0 : 1, i: i, item: item)
+        }
+        return Array(keyed.sorted { ($0.key, $0.demoted, $0.i) < ($1.key, $1.demoted, $1.i) }.prefix(k).map { item in
+            var r = item.item
+            r.demotion = multiplier[r.user]
+            return r
+        })
+    }
+
+    private func recommend(_ request: FollowRequest, k: Int, logic: ModelLogic?, explain: Bool) -> FollowAnswer {
+        let user = request.user
         var filtered = FilterCounts()
         var items: [UserRecommendation] = []
         var taken = Set<UserIndex>()
@@ -348,8 +416,13 @@ public struct FollowRecommender: Sendable {
         }
         if let w = config.fusion {
             let followsYou = w.followsYou > 0 ? FollowsYouSource().candidates(for: request, limit: 100, filtered: &filtered) : []
+            let similar = w.similarToRecent > 0
+                ? SimilarToRecentFollowsSource(config: config.similar, scorer: scorer).candidates(for: request, limit: 100, filtered: &filtered) : []
+            let network = w.networkRecent > 0
+                ? NetworkRecentFollowsSource(recent: recentFollows, limits: config.expansion).candidates(for: request, limit: 100, filtered: &filtered)
+                : []
             add(FusionWeights.fuse([(w.model, model), (w.coFollowers, coFollowed), (w.followeesOfFollowees, expansion),
-                                    (w.followsYou, followsYou)]), max: k)
+                                    (w.followsYou, followsYou), (w.similarToRecent, similar), (w.networkRecent, network)]), max: k)
         } else {
             add(model, max: config.modelQuota ?? k)
         }

@@ -14,7 +14,7 @@ public struct EligiblePool: Sendable {
         for u in 0..<min(limit, s.userCount) {
             let f = s.userFlags[u]
             if f.isEmpty { users.append(UserIndex(u)); continue }
-            counts.add(f.contains(.blacklisted) ? .blacklisted : f.contains(.reported) ? .reported : .inactive)
+            counts.add(FilterReason(flags: f))
         }
         self.users = users
         flaggedCounts = counts
@@ -47,13 +47,14 @@ public struct ModelSimpleSource: CandidateSource {
         cands.reserveCapacity(pool.users.count)
         let followees = r.eligibility.followees
         var fi = 0
-        let blocked = r.eligibility.blockedSet
+        let e = r.eligibility
+        let personal = !e.blockedSet.isEmpty || !e.dismissed.isEmpty || !e.shownTooOften.isEmpty
         let newFlags = r.view.overlay.flags  // flags changed since the snapshot (usually none)
         for v in pool.users {
             while fi < followees.count, followees[fi] < v { fi += 1 }
             if fi < followees.count, followees[fi] == v { filtered.add(.alreadyFollowed); continue }
             if v == r.user { filtered.add(.selfUser); continue }
-            if !blocked.isEmpty, blocked.contains(v) { filtered.add(.blocked); continue }
+            if personal, let why = e.personalReason(v) { filtered.add(why); continue }
             if !newFlags.isEmpty, let f = newFlags[v], !f.isEmpty, let why = r.eligibility.reason(v) { filtered.add(why); continue }
             cands.append(v)
         }

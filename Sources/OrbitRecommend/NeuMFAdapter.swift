@@ -22,6 +22,10 @@ public struct NeuMFPairScorer: PairScorer {
         return scorer.score(user: user, candidates: candidates, output: .probability, threads: candidates.count > 50_000 ? threads : 1)
     }
 
+    public func followeeEmbedding(_ v: UserIndex) -> ArraySlice<Float>? {
+        v >= 0 && Int(v) < scorer.configuration.itemCount ? scorer.model.itemEmbedding(v) : nil
+    }
+
     public func relationVectors(user: UserIndex, items: [UserIndex]) -> [Float] {
         var out = [Float](repeating: 0, count: items.count * relationDimension)
         let users = [Int32](repeating: user, count: items.count)
@@ -51,6 +55,7 @@ public struct FoldedUserScorer: PairScorer {
     public let row: [Float]
 
     public var knownUsers: Int { base.knownUsers }
+    public func followeeEmbedding(_ v: UserIndex) -> ArraySlice<Float>? { base.followeeEmbedding(v) }
     public var relationDimension: Int { base.relationDimension }
     public func canScore(user u: UserIndex) -> Bool { u == user || base.canScore(user: u) }
 

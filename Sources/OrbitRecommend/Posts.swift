@@ -70,9 +70,13 @@ public struct PostRecommender: Sendable {
         self.scorer = scorer
     }
 
-    /// An author whose posts may be shown to `user`: not the user, not blocked, not flagged.
-    func allowsAuthor(_ a: UserIndex, for user: UserIndex) -> Bool {
-        a != user && !view.hasBlocked(user, a) && view.flags(of: a).isEmpty
+    /// An author whose posts may be shown to `user`: not the user, not blocked, not sanctioned. An
+    /// unlisted author's posts still reach followers and engaged readers, but not the hot list
+    /// (`listedOnly`), which is a leaderboard.
+    func allowsAuthor(_ a: UserIndex, for user: UserIndex, listedOnly: Bool = false) -> Bool {
+        guard a != user, !view.hasBlocked(user, a) else { return false }
+        let f = view.flags(of: a)
+        return listedOnly ? f.isEmpty : f.isDisjoint(with: .sanctions)
     }
 
     /// The pool: candidate posts with the source that brought each (first source wins).
@@ -99,7 +103,7 @@ public struct PostRecommender: Sendable {
         for e in engaged.prefix(config.engagedAuthors) { addRecent(of: e.author, .engagedAuthor, e.signals) }
         for (p, _) in hot.posts.prefix(config.hotPosts) {
             let a = s.postAuthor[Int(p)]
-            guard allowsAuthor(a, for: user), !view.hasSeen(user, post: p), seen.insert(p).inserted else { continue }
+            guard allowsAuthor(a, for: user, listedOnly: true), !view.hasSeen(user, post: p), seen.insert(p).inserted else { continue }
             out.append((p, .hot, []))
         }
         return out

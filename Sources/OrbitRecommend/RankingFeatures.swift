@@ -2,9 +2,11 @@ import Foundation
 import OrbitCore
 import Ranking
 
-/// The sources whose lists make the ranking stage's candidate union, in feature order.
+/// The sources whose lists make the ranking stage's candidate union, in feature order. Sources
+/// added later go at the end, so a ranker trained before them still finds its features in order.
 public let rankedSources: [SourceKind] = [
     .engagedAuthors, .followeesOfFollowees, .coFollowers, .followsYou, .personalizedPageRank, .modelGraph, .modelComplex, .popular,
+    .similarToRecentFollows, .networkRecentFollows,
 ]
 
 /// The features of one (user, candidate) pair, each defined once here and named in the ranker

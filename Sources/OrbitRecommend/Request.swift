@@ -11,10 +11,10 @@ public struct FollowRequest: Sendable {
     /// Counters for graph expansion, reused across requests when the caller keeps a pool.
     public let scratch: ScratchPool
 
-    public init(user: UserIndex, view: LiveView, now: Timestamp, scratch: ScratchPool? = nil) {
+    public init(user: UserIndex, view: LiveView, now: Timestamp, scratch: ScratchPool? = nil, impressions: ImpressionDiscount? = nil) {
         self.user = user
         self.view = view
-        self.eligibility = Eligibility(user: user, view: view)
+        self.eligibility = Eligibility(user: user, view: view, now: now, impressions: impressions)
         self.now = now
         self.scratch = scratch ?? ScratchPool(users: view.snapshot.userCount)
     }
@@ -43,9 +43,12 @@ public protocol PairScorer: Sendable {
     /// A scorer that also knows `user`, a user the model has not seen, from its followees
     /// (fold-in); nil when the model cannot fold users in.
     func foldingIn(user: UserIndex, followees: [UserIndex]) -> (any PairScorer)?
+    /// The model's embedding of `v` as a followee, or nil when the model has none for `v`.
+    func followeeEmbedding(_ v: UserIndex) -> ArraySlice<Float>?
 }
 
 extension PairScorer {
+    public func followeeEmbedding(_ v: UserIndex) -> ArraySlice<Float>? { nil }
     public func canScore(user: UserIndex) -> Bool { user >= 0 && Int(user) < knownUsers }
     public func foldingIn(user: UserIndex, followees: [UserIndex]) -> (any PairScorer)? { nil }
 }

@@ -13,6 +13,9 @@ public enum ImportFormat: String, CaseIterable, Sendable, CustomStringConvertibl
     case users
     /// Blocks: CSV `uid,blocked[,created_at]`.
     case blocks
+    /// Dismissed suggestions: CSV `uid,dismissed[,reason][,created_at]` (reason: not_interested,
+    /// dont_know, spam, other; default not_interested).
+    case dismissals
     /// Posts: CSV `id,author,created_at` or JSON Lines with the same keys.
     case posts
     /// Interactions: CSV `uid,post,kind,ts` or JSON Lines with the same keys.
@@ -25,7 +28,7 @@ public enum ImportFormat: String, CaseIterable, Sendable, CustomStringConvertibl
     public static func detect(path: String) -> ImportFormat? {
         var name = (path as NSString).lastPathComponent.lowercased()
         if name.hasSuffix(".gz") { name.removeLast(3) }
-        for f in [ImportFormat.interactions, .posts, .users, .blocks, .follows] where name.hasPrefix(f.rawValue) {
+        for f in [ImportFormat.interactions, .posts, .users, .blocks, .dismissals, .follows] where name.hasPrefix(f.rawValue) {
             return f
         }
         if name.hasSuffix(".rating") { return .rating }
@@ -59,6 +62,7 @@ public enum ImportFormat: String, CaseIterable, Sendable, CustomStringConvertibl
         }
         if names.isSuperset(of: ["uid", "fid"]) { return .follows }
         if names.isSuperset(of: ["uid", "blocked"]) { return .blocks }
+        if names.isSuperset(of: ["uid", "dismissed"]) { return .dismissals }
         if names.isSuperset(of: ["uid", "post", "kind"]) { return .interactions }
         if names.isSuperset(of: ["id", "author"]) { return .posts }
         if names.contains("id") && names.contains("flags") { return .users }
@@ -140,6 +144,9 @@ public struct ParsedImport: Sendable {
     /// Explicit user rows (from a users file): index, created_at, flags.
     public var userRows: [(index: UserIndex, createdAt: Timestamp, flags: UserFlags)] = []
     public var newPosts: [Post] = []
+    /// Reasons and times of the dismissals in `follows.dismissUser`/`dismissCandidate`.
+    public var dismissalReason: [DismissalReason] = []
+    public var dismissalTime: [Timestamp] = []
     public var report = ImportReport()
 
     public var newUserCount: Int { catalog.users.count - Int(firstNewUser) }
@@ -221,6 +228,9 @@ public struct Importer {
         case .blocks:
             [Column(names: ["uid", "user"], required: true), Column(names: ["blocked"], required: true),
              Column(names: ["created_at", "ts"], required: false, numeric: true)]
+        case .dismissals:
+            [Column(names: ["uid", "user"], required: true), Column(names: ["dismissed", "candidate"], required: true),
+             Column(names: ["reason"], required: false), Column(names: ["created_at", "ts"], required: false, numeric: true)]
         case .posts:
             [Column(names: ["id", "post_id", "post"], required: true), Column(names: ["author", "uid"], required: true),
              Column(names: ["created_at", "ts"], required: false, numeric: true)]
@@ -452,6 +462,22 @@ public struct Importer {
             guard let u = user(0), let v = user(1) else { return }
             out.follows.blockUser.append(u)
             out.follows.blockBlocked.append(v)
+
+        case .dismissals:
+            guard present(0), present(1) else { return }
+            var reason = DismissalReason.notInterested
+            let r = text(2)
+            if !r.isEmpty {
+                guard let parsed = DismissalReason(name: r) else { bad(.badReason(r)); return }
+                reason = parsed
+            }
+            guard let t = time(3, "created_at") else { return }
+            if sameID(0, 1, prefixB: "") { out.report.selfFollowsDropped += 1; return }
+            guard let u = user(0), let v = user(1) else { return }
+            out.follows.dismissUser.append(u)
+            out.follows.dismissCandidate.append(v)
+            out.dismissalReason.append(reason)
+            out.dismissalTime.append(t ?? 0)
 
         case .posts:
             guard present(0), present(1) else { return }

@@ -11,6 +11,9 @@ public enum ResolvedEvent: Hashable, Sendable {
     case newPost(PostIndex, id: String, author: UserIndex, at: Timestamp)
     case interaction(UserIndex, PostIndex, Interaction.Kind, at: Timestamp)
     case setFlags(UserIndex, UserFlags, at: Timestamp)
+    case dismiss(UserIndex, UserIndex, DismissalReason, at: Timestamp)
+    case undismiss(UserIndex, UserIndex, at: Timestamp)
+    case impression(UserIndex, UserIndex, surface: String, at: Timestamp)
 }
 
 extension Catalog {
@@ -51,6 +54,15 @@ extension Catalog {
                 out.append(.interaction(try user(u0, at: t), post, kind, at: t))
             case .setFlags(let id, let flags, _):
                 out.append(.setFlags(try user(id, at: t), flags, at: t))
+            case .dismiss(let a, let b, let reason, _):
+                guard a != b else { continue }
+                out.append(.dismiss(try user(a, at: t), try user(b, at: t), reason, at: t))
+            case .undismiss(let a, let b, _):
+                guard a != b else { continue }
+                out.append(.undismiss(try user(a, at: t), try user(b, at: t), at: t))
+            case .impression(let a, let b, let surface, _):
+                guard a != b else { continue }
+                out.append(.impression(try user(a, at: t), try user(b, at: t), surface: surface, at: t))
             }
         }
         return out
@@ -61,7 +73,8 @@ extension Event {
     public var timestamp: Timestamp {
         switch self {
         case .user(_, let t), .follow(_, _, let t), .unfollow(_, _, let t), .block(_, _, let t), .unblock(_, _, let t),
-            .post(_, _, let t), .interaction(_, _, _, let t), .setFlags(_, _, let t):
+            .post(_, _, let t), .interaction(_, _, _, let t), .setFlags(_, _, let t), .dismiss(_, _, _, let t), .undismiss(_, _, let t),
+            .impression(_, _, _, let t):
             t
         }
     }

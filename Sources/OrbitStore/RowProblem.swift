@@ -12,6 +12,7 @@ public enum RowProblem: Hashable, Sendable, CustomStringConvertible {
     case unterminatedQuote
     case malformedJSON(String)
     case badFlags(String)
+    case badReason(String)
     case missingHeader(expected: String)
 
     public var description: String {
@@ -35,7 +36,9 @@ public enum RowProblem: Hashable, Sendable, CustomStringConvertible {
         case .malformedJSON(let reason):
             "malformed JSON: \(reason)"
         case .badFlags(let value):
-            "unknown user flag in \(Self.quote(value)) (expected inactive, blacklisted, reported, comma- or |-separated)"
+            "unknown user flag in \(Self.quote(value)) (expected \(UserFlags.all.map(\.1).joined(separator: ", ")), comma- or |-separated)"
+        case .badReason(let value):
+            "unknown dismissal reason \(Self.quote(value)) (expected one of \(DismissalReason.allCases.map(\.name).joined(separator: ", ")))"
         case .missingHeader(let expected):
             "missing header: expected \(expected)"
         }
@@ -54,6 +57,7 @@ public enum RowProblem: Hashable, Sendable, CustomStringConvertible {
         case .unterminatedQuote: "unterminated quote"
         case .malformedJSON: "malformed JSON"
         case .badFlags: "unknown flag"
+        case .badReason: "unknown dismissal reason"
         case .missingHeader: "missing header"
         }
     }

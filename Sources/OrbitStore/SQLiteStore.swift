@@ -30,7 +30,7 @@ public final class SQLiteStore: Store {
     /// the table sizes at each write so another process's writes are noticed.
     private let cachedCatalog = Mutex<Catalog?>(nil)
 
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     public init(path: String, durability: Durability = .full) throws {
@@ -82,6 +82,16 @@ public final class SQLiteStore: Store {
                 CREATE TABLE changes (
                     version INTEGER PRIMARY KEY AUTOINCREMENT, op INTEGER NOT NULL,
                     a INTEGER NOT NULL, b INTEGER NOT NULL, detail INTEGER NOT NULL, ts INTEGER NOT NULL);
+                """)
+        }
+        m.registerMigration("v2") { db in
+            try db.execute(sql: """
+                CREATE TABLE dismissals (
+                    user INTEGER NOT NULL, candidate INTEGER NOT NULL, reason INTEGER NOT NULL, created_at INTEGER NOT NULL,
+                    PRIMARY KEY (user, candidate)) WITHOUT ROWID;
+                CREATE TABLE impressions (
+                    user INTEGER NOT NULL, candidate INTEGER NOT NULL, surface TEXT NOT NULL, shown_at INTEGER NOT NULL);
+                CREATE INDEX impressions_by_time ON impressions(shown_at);
                 """)
         }
         return m
@@ -237,8 +247,18 @@ public final class SQLiteStore: Store {
         }
         summary.interactionsAlreadyPresent = f.interactionUser.count - summary.interactionsAdded
 
+        let insertDismissal = try RawStatement(
+            db, "INSERT OR IGNORE INTO dismissals (user, candidate, reason, created_at) VALUES (?, ?, ?, ?)")
+        for e in 0..<f.dismissUser.count {
+            insertDismissal.bind(1, Int64(f.dismissUser[e]))
+            insertDismissal.bind(2, Int64(f.dismissCandidate[e]))
+            insertDismissal.bind(3, Int64(p.dismissalReason[e].rawValue))
+            insertDismissal.bind(4, p.dismissalTime[e])
+            summary.dismissalsAdded += try insertDismissal.run()
+        }
+
         let wrote = summary.newUsers + summary.usersUpdated + summary.newPosts + summary.followsAdded
-            + summary.blocksAdded + summary.interactionsAdded
+            + summary.blocksAdded + summary.interactionsAdded + summary.dismissalsAdded
         if wrote > 0 {
             try db.execute(
                 sql: "INSERT INTO changes (op, a, b, detail, ts) VALUES (?, 0, 0, 0, ?)",
@@ -344,6 +364,16 @@ public final class SQLiteStore: Store {
             case .setFlags(let u, let flags, let t):
                 let f = Int64(flags.rawValue)
                 try logged("UPDATE users SET flags = ? WHERE idx = ? AND flags != ?", [f, Int64(u), f], .setFlags, u, 0, flags.rawValue, t)
+            case .dismiss(let u, let v, let reason, let t):
+                try logged(
+                    "INSERT OR IGNORE INTO dismissals (user, candidate, reason, created_at) VALUES (?, ?, ?, ?)",
+                    [Int64(u), Int64(v), Int64(reason.rawValue), t], .dismiss, u, v, reason.rawValue, t)
+            case .undismiss(let u, let v, let t):
+                try logged("DELETE FROM dismissals WHERE user = ? AND candidate = ?", [Int64(u), Int64(v)], .undismiss, u, v, 0, t)
+            case .impression(let u, let v, let surface, let t):
+                try logged(
+                    "INSERT INTO impressions (user, candidate, shown_at, surface) VALUES (?, ?, ?, ?)", [Int64(u), Int64(v), t], text: surface,
+                    .impression, u, v, 0, t)
             }
         }
     }
@@ -399,6 +429,18 @@ public final class SQLiteStore: Store {
         try RawStatement(db, "SELECT user, blocked FROM blocks").forEach { s in
             c.blockUser.append(Int32(truncatingIfNeeded: columnInt(s, 0)))
             c.blockBlocked.append(Int32(truncatingIfNeeded: columnInt(s, 1)))
+        }
+        try RawStatement(db, "SELECT user, candidate FROM dismissals").forEach { s in
+            c.dismissUser.append(Int32(truncatingIfNeeded: columnInt(s, 0)))
+            c.dismissCandidate.append(Int32(truncatingIfNeeded: columnInt(s, 1)))
+        }
+        // Impressions older than the longest discounting window are never read again.
+        let since = try RawStatement(db, "SELECT user, candidate, shown_at FROM impressions WHERE shown_at >= ?")
+        since.bind(1, (try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(shown_at), 0) FROM impressions") ?? 0) - ImpressionHistory.maxAge)
+        try since.forEach { s in
+            c.impressionUser.append(Int32(truncatingIfNeeded: columnInt(s, 0)))
+            c.impressionCandidate.append(Int32(truncatingIfNeeded: columnInt(s, 1)))
+            c.impressionTime.append(columnInt(s, 2))
         }
         c.postAuthor = Array(repeating: 0, count: catalog.posts.count)
         c.postCreatedAt = Array(repeating: 0, count: catalog.posts.count)
@@ -478,6 +520,8 @@ public final class SQLiteStore: Store {
             c.blocks = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM blocks") ?? 0
             c.posts = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM posts") ?? 0
             c.interactions = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM interactions") ?? 0
+            c.dismissals = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dismissals") ?? 0
+            c.impressions = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM impressions") ?? 0
             c.version = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(version), 0) FROM changes") ?? 0
             return c
         }

@@ -10,6 +10,12 @@ public enum Event: Hashable, Sendable {
     case post(id: String, author: String, at: Timestamp)
     case interaction(user: String, post: String, kind: Interaction.Kind, at: Timestamp)
     case setFlags(user: String, flags: UserFlags, at: Timestamp)
+    /// `user` dismissed the suggestion `candidate`: it is never suggested to `user` again.
+    case dismiss(user: String, candidate: String, reason: DismissalReason, at: Timestamp)
+    /// Undoes a dismissal.
+    case undismiss(user: String, candidate: String, at: Timestamp)
+    /// `user` was shown `candidate` as a suggestion on `surface` (a client-chosen name, such as "home").
+    case impression(user: String, candidate: String, surface: String, at: Timestamp)
 }
 
 /// One change recorded by the store, in dense indices, as `changes(since:)` returns it.
@@ -19,6 +25,8 @@ public struct Change: Hashable, Sendable {
         case user = 0, follow = 1, unfollow = 2, block = 3, unblock = 4, post = 5, interaction = 6, setFlags = 7
         /// A bulk import: too many rows to replay, so readers reload the snapshot.
         case bulkImport = 8
+        /// Dismissal (detail: the reason), its undoing, and a suggestion shown.
+        case dismiss = 9, undismiss = 10, impression = 11
     }
 
     public var version: Int64
@@ -27,7 +35,7 @@ public struct Change: Hashable, Sendable {
     public var a: Int32
     /// followee, blocked user or post, by operation.
     public var b: Int32
-    /// interaction kind or user flags.
+    /// interaction kind, user flags or dismissal reason.
     public var detail: UInt8
     public var timestamp: Timestamp
 
@@ -49,6 +57,7 @@ public struct ImportSummary: Sendable, CustomStringConvertible {
     public var followsAdded = 0
     public var followsAlreadyPresent = 0
     public var blocksAdded = 0
+    public var dismissalsAdded = 0
     public var interactionsAdded = 0
     public var interactionsAlreadyPresent = 0
     public var usersUpdated = 0
@@ -69,6 +78,7 @@ public struct ImportSummary: Sendable, CustomStringConvertible {
             parts.append("\(followsAdded) follows added (\(followsAlreadyPresent) already present)")
         }
         if blocksAdded > 0 { parts.append("\(blocksAdded) blocks added") }
+        if dismissalsAdded > 0 { parts.append("\(dismissalsAdded) dismissals added") }
         if interactionsAdded + interactionsAlreadyPresent > 0 {
             parts.append("\(interactionsAdded) interactions added (\(interactionsAlreadyPresent) already present)")
         }
@@ -83,7 +93,7 @@ public struct ImportSummary: Sendable, CustomStringConvertible {
 
 /// Row counts of the store.
 public struct StoreCounts: Hashable, Sendable {
-    public var users = 0, follows = 0, blocks = 0, posts = 0, interactions = 0
+    public var users = 0, follows = 0, blocks = 0, posts = 0, interactions = 0, dismissals = 0, impressions = 0
     public var version: Int64 = 0
     public init() {}
 }
@@ -165,6 +175,9 @@ extension Overlay {
         case .unfollow: unfollow(c.a, c.b)
         case .block: block(c.a, c.b)
         case .unblock: unblock(c.a, c.b)
+        case .dismiss: dismiss(c.a, c.b)
+        case .undismiss: undismiss(c.a, c.b)
+        case .impression: impression(c.a, shown: c.b, at: c.timestamp)
         case .setFlags: setFlags(c.a, UserFlags(rawValue: c.detail))
         case .post: addPost(c.b, author: c.a, createdAt: c.timestamp)
         case .interaction:

@@ -7,6 +7,9 @@ struct Net {
     var follows: [(Int32, Int32)] = []
     var flags: [Int32: UserFlags] = [:]
     var blocks: [(Int32, Int32)] = []
+    var dismissals: [(Int32, Int32)] = []
+    /// (user, candidate shown, time)
+    var impressions: [(Int32, Int32, Int64)] = []
     var postAuthors: [Int32] = []
     var interactions: [(user: Int32, post: Int32, kind: Interaction.Kind, t: Int64)] = []
 
@@ -17,6 +20,8 @@ struct Net {
         c.userCreatedAt = Array(repeating: 0, count: users)
         for (a, b) in follows { c.append(Follow(follower: a, followee: b, createdAt: 1_000)) }
         for (a, b) in blocks { c.blockUser.append(a); c.blockBlocked.append(b) }
+        for (a, b) in dismissals { c.dismissUser.append(a); c.dismissCandidate.append(b) }
+        for (a, b, t) in impressions { c.impressionUser.append(a); c.impressionCandidate.append(b); c.impressionTime.append(t) }
         c.postAuthor = postAuthors
         c.postCreatedAt = postAuthors.map { _ in 500 }
         for i in interactions { c.append(Interaction(user: i.user, post: i.post, kind: i.kind, timestamp: i.t)) }

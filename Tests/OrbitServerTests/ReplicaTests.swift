@@ -36,18 +36,7 @@ struct ReplicaTests {
             _ = try await storeA.importFiles(
                 paths.map { ImportSource(path: $0, format: ImportFormat.detect(path: $0)!) }, options: ImportOptions(), progress: nil)
             func service(_ store: PostgresStore) async throws -> OrbitService {
-                var c = ServerConfiguration()
-                c.port = 0
-                c.writeTokens = [ServerFixture.writeToken]
-                c.followModel = dir + "/none.model"
-                c.clickModel = dir + "/none.json"
-                c.refreshSeconds = 0
-                c.pollSeconds = 0.2
-                var logger = Logger(label: "replica")
-                logger.logLevel = .warning
-                let s = OrbitService(configuration: c, store: store, logger: logger)
-                try await s.loadInitialState()
-                return s
+                try await ServerFixture.service(on: store, dir: dir, poll: 0.2)
             }
             let a = try await service(storeA), b = try await service(storeB)
             try await a.application().test(.live) { ca in

@@ -41,12 +41,14 @@ private func activeUser(_ f: ServerFixture) -> String {
                 "POST /v1/unfollows", "POST /v1/blocks", "POST /v1/unblocks", "POST /v1/posts", "POST /v1/interactions",
                 "PUT /v1/users/{id}/flags", "GET /v1/users/{id}", "GET /v1/users/{id}/follow-recommendations", "GET /v1/users/{id}/posts",
                 "GET /v1/users/{id}/feed", "GET /v1/leaderboards", "GET /v1/model", "POST /v1/admin/refresh",
+                "POST /v1/users/{id}/dismissals", "GET /v1/users/{id}/dismissals", "DELETE /v1/users/{id}/dismissals/{candidate}",
+                "POST /v1/impressions", "GET /v1/users/{id}/similar",
             ]
             #expect(documented == expected)
             // Every documented route is served: none answers "no route".
             for route in documented {
                 let parts = route.split(separator: " ")
-                let path = String(parts[1]).replacingOccurrences(of: "{id}", with: "u1")
+                let path = String(parts[1]).replacingOccurrences(of: "{id}", with: "u1").replacingOccurrences(of: "{candidate}", with: "u2")
                 let r = try await c.request(.init(String(parts[0]))!, path, body: parts[0] == "GET" ? nil : "{}", token: ServerFixture.writeToken)
                 #expect(r.error["code"] as? String != "not_found", "\(route) is documented but not served")
             }

@@ -59,6 +59,23 @@ struct ServerFixture: Sendable {
 
     func remove() { try? FileManager.default.removeItem(atPath: dir) }
 
+    /// A loaded service over `store` with no models (their files under `dir` do not exist),
+    /// polling the store every `poll` seconds (0: never), as `orbit serve` would run.
+    static func service(on store: any Store, dir: String, poll: Double = 0) async throws -> OrbitService {
+        var c = ServerConfiguration()
+        c.port = 0
+        c.writeTokens = [writeToken]
+        c.followModel = dir + "/none.model"
+        c.clickModel = dir + "/none.json"
+        c.refreshSeconds = 0
+        c.pollSeconds = poll
+        var logger = Logger(label: "orbit-test")
+        logger.logLevel = .warning
+        let s = OrbitService(configuration: c, store: store, logger: logger)
+        try await s.loadInitialState()
+        return s
+    }
+
     /// Starts the real server on a free loopback port and runs `body` against it.
     func withServer<T: Sendable>(_ body: @Sendable (HTTPTestClient) async throws -> T) async throws -> T {
         try await service.application().test(.live) { client in try await body(HTTPTestClient(raw: client)) }

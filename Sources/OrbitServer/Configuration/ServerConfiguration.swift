@@ -41,6 +41,8 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     public var expansionEdges = ExpansionLimits().edgesPerStep
     /// What retraining does: the same `TrainingPlan` (and defaults) as `orbit train`.
     public var training = TrainingPlan()
+    /// How suggestions shown repeatedly without a follow are demoted, then filtered.
+    public var impressions = ImpressionDiscount()
 
     public init() {}
 
@@ -64,6 +66,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         maxK = try c.decode(.maxK, default: d.maxK)
         expansionEdges = try c.decode(.expansionEdges, default: d.expansionEdges)
         training = try c.decode(.training, default: d.training)
+        impressions = try c.decode(.impressions, default: d.impressions)
     }
 
     /// Environment variables read by `applyingEnvironment`, with what they set.
@@ -145,6 +148,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         try check(expansionEdges >= 100, "expansionEdges", "must be at least 100 (it bounds the edges read per expansion step)")
         try check((writeTokens + readTokens).allSatisfy { $0.utf8.count >= 16 }, "writeTokens/readTokens",
                   "each token needs at least 16 characters")
+        do { try impressions.validate() } catch { throw .invalid(path: "impressions", reason: error.description) }
         do { try training.validate() } catch {
             if case .invalidPlan(let key, let why) = error { throw .invalid(path: "training.\(key)", reason: why) }
             throw .invalid(path: "training", reason: error.description)

@@ -15,6 +15,9 @@ struct EventInput: Decodable, Sendable {
     var post: String?
     var kind: String?
     var flags: [String]?
+    var candidate: String?
+    var reason: String?
+    var surface: String?
     var at: Int64?
 
     /// The event types and the fields each needs, as the API and its OpenAPI document name them.
@@ -22,7 +25,11 @@ struct EventInput: Decodable, Sendable {
         ("user", ["id"]), ("follow", ["follower", "followee"]), ("unfollow", ["follower", "followee"]),
         ("block", ["user", "blocked"]), ("unblock", ["user", "blocked"]), ("post", ["id", "author"]),
         ("interaction", ["user", "post", "kind"]), ("flags", ["user", "flags"]),
+        ("dismiss", ["user", "candidate"]), ("undismiss", ["user", "candidate"]), ("impression", ["user", "candidate"]),
     ]
+
+    /// The surface an impression is recorded under when the client names none.
+    static let defaultSurface = "default"
 
     /// The store event, or a 400 that names the field (`where` is prefixed with `path`).
     func event(at path: String, now: Timestamp) throws(APIError) -> Event {
@@ -68,6 +75,25 @@ struct EventInput: Decodable, Sendable {
                 set.insert(f)
             }
             return .setFlags(user: u, flags: set, at: t)
+        case "dismiss", "undismiss", "impression":
+            let u = try field("user", user), c = try field("candidate", candidate)
+            guard u != c else { throw APIError.invalid("a user is never suggested to themselves", at: join(path, "candidate")) }
+            if type == "undismiss" { return .undismiss(user: u, candidate: c, at: t) }
+            if type == "impression" {
+                let surface = self.surface ?? Self.defaultSurface
+                try Validate.id(surface, at: join(path, "surface"))
+                return .impression(user: u, candidate: c, surface: surface, at: t)
+            }
+            var r = DismissalReason.notInterested
+            if let reason {
+                guard let parsed = DismissalReason(name: reason) else {
+                    throw APIError.invalid(
+                        "unknown reason \"\(reason.prefix(40))\"; one of \(DismissalReason.allCases.map(\.name).joined(separator: ", "))",
+                        at: join(path, "reason"))
+                }
+                r = parsed
+            }
+            return .dismiss(user: u, candidate: c, reason: r, at: t)
         case nil:
             throw APIError.invalid("is required", at: join(path, "type"))
         case let other?:
@@ -78,6 +104,30 @@ struct EventInput: Decodable, Sendable {
     }
 
     private func join(_ path: String, _ name: String) -> String { path.isEmpty ? name : path + "." + name }
+}
+
+/// Suggestions a client showed a user: `{"user": "a", "candidates": ["b", "c"], "surface": "home", "at": 1700000000}`.
+struct ImpressionsInput: Decodable, Sendable {
+    var user: String
+    var candidates: [String]
+    var surface: String?
+    var at: Int64?
+
+    /// One impression event per candidate.
+    func events(now: Timestamp) throws(APIError) -> [Event] {
+        guard !candidates.isEmpty else { throw APIError.invalid("must hold at least one candidate", at: "candidates") }
+        var out: [Event] = []
+        for (i, c) in candidates.enumerated() {
+            let e = EventInput(type: "impression", user: user, candidate: c, surface: surface, at: at)
+            do { out.append(try e.event(at: "", now: now)) } catch {
+                // Name the candidate's place in the list rather than the single event's field.
+                var named = error
+                if error.location == "candidate" { named.location = "candidates[\(i)]" }
+                throw named
+            }
+        }
+        return out
+    }
 }
 
 /// A batch of events: `{"events": [...], "mode": "atomic" | "per_item"}`.

@@ -1,4 +1,5 @@
 import Foundation
+import OrbitCore
 
 /// The OpenAPI 3.1 document of the API, made from the same route table the router serves, so the
 /// two cannot drift apart.
@@ -77,12 +78,18 @@ enum OpenAPIDocument {
     nonisolated(unsafe) private static let timestamp: [String: Any] = ["type": "integer", "minimum": 0, "maximum": 4_102_444_800,
                                                    "description": "Unix seconds; default: the time of the request"]
 
+    nonisolated(unsafe) private static let reason: [String: Any] = [
+        "type": "string", "enum": DismissalReason.allCases.map(\.name), "description": "Why the suggestion was dismissed (default not_interested)"]
+    nonisolated(unsafe) private static let surface: [String: Any] = [
+        "type": "string", "minLength": 1, "maxLength": Validate.maxIDBytes, "description": "Where the suggestions were shown (default \"default\")"]
+
     nonisolated(unsafe) private static let eventProperties: [String: Any] = [
         "type": ["type": "string", "enum": EventInput.types.map(\.name),
                  "description": EventInput.types.map { "\($0.name): \($0.fields.joined(separator: ", "))" }.joined(separator: "; ")],
-        "id": id, "follower": id, "followee": id, "user": id, "blocked": id, "author": id, "post": id,
+        "id": id, "follower": id, "followee": id, "user": id, "blocked": id, "author": id, "post": id, "candidate": id,
         "kind": ["type": "string", "enum": ["view", "click", "like", "repost", "comment", "author_click"]],
-        "flags": array(["type": "string", "enum": ["inactive", "blacklisted", "reported"]]),
+        "flags": array(["type": "string", "enum": UserFlags.all.map(\.1)]),
+        "reason": reason, "surface": surface,
         "at": timestamp,
     ]
 
@@ -112,6 +119,15 @@ enum OpenAPIDocument {
         "EventBatch": object(["events": array(object(eventProperties, required: ["type"])),
                               "mode": ["type": "string", "enum": ["atomic", "per_item"]]], required: ["events"]),
         "Flags": object(["flags": eventProperties["flags"]!, "at": timestamp], required: ["flags"]),
+        "Dismissal": object(["candidate": id, "reason": reason, "at": timestamp], required: ["candidate"]),
+        "Dismissals": object(["user": string, "candidates": array(string)], required: ["user", "candidates"]),
+        "Impressions": object(["user": id, "candidates": ["type": "array", "items": id, "minItems": 1], "surface": surface, "at": timestamp],
+                              required: ["user", "candidates"]),
+        "SimilarAccounts": object([
+            "user": string,
+            "items": array(object(["user": string, "reason": string, "score": number, "followerCosine": number,
+                                   "embeddingCosine": number, "sharedFollowers": integer], required: ["user", "reason", "sharedFollowers"])),
+        ], required: ["user", "items"]),
         "WriteResult": object([
             "version": integer, "accepted": integer, "rejected": integer,
             "results": array(object(["index": integer, "ok": boolean, "error": ["type": "object"]])),

@@ -52,6 +52,36 @@ extension FollowRecommendations {
     }
 }
 
+/// `GET /v1/users/{id}/similar`.
+struct SimilarAccountsResponse: Encodable {
+    struct Item: Encodable {
+        var user: String
+        var reason: String
+        var score: Float?
+        var followerCosine: Float?
+        var embeddingCosine: Float?
+        var sharedFollowers: Int
+    }
+    var user: String
+    var items: [Item]
+
+    init(id: String, items: [SimilarAccount], names: Names, explain: Bool) {
+        user = id
+        self.items = items.map { a in
+            Item(user: names.user(a.user),
+                 reason: "followed by \(a.sharedFollowers) of @\(id)'s \(a.sampledFollowers) sampled followers",
+                 score: explain ? a.score : nil, followerCosine: explain ? a.followerCosine : nil,
+                 embeddingCosine: explain ? a.embeddingCosine : nil, sharedFollowers: a.sharedFollowers)
+        }
+    }
+}
+
+/// `GET /v1/users/{id}/dismissals`.
+struct DismissalsResponse: Encodable {
+    var user: String
+    var candidates: [String]
+}
+
 struct PostItem: Encodable {
     var post: String
     var author: String
@@ -101,12 +131,18 @@ struct Leaderboard: Encodable {
 
     init(_ l: Leaderboards, k: Int, state s: LiveState) {
         let names = s.names
-        mostFollowed = l.mostFollowed.prefix(k).map { Followed(user: names.user($0.user), followers: $0.followers) }
-        recentlyFollowed = l.recentlyFollowed.prefix(k).map { Recent(user: names.user($0.user), newFollowers: $0.newFollowers) }
+        // The lists were built with the snapshot's flags; a user flagged since (unlisted, say) leaves them at once.
+        let view = s.view
+        func listed(_ u: UserIndex) -> Bool { view.flags(of: u).isEmpty }
+        mostFollowed = l.mostFollowed.lazy.filter { listed($0.user) }.prefix(k).map { Followed(user: names.user($0.user), followers: $0.followers) }
+        recentlyFollowed = l.recentlyFollowed.lazy.filter { listed($0.user) }.prefix(k)
+            .map { Recent(user: names.user($0.user), newFollowers: $0.newFollowers) }
         recentDays = l.recentDays
-        hotAuthors = l.hotAuthors.prefix(k).map { HotAuthor(user: names.user($0.user), hotPosts: $0.hotPosts, score: $0.score) }
-        hotPosts = l.hot.posts.prefix(k).map {
-            HotPost(post: names.post($0.post), author: names.user(s.engine.snapshot.postAuthor[Int($0.post)]), score: $0.score)
+        hotAuthors = l.hotAuthors.lazy.filter { listed($0.user) }.prefix(k)
+            .map { HotAuthor(user: names.user($0.user), hotPosts: $0.hotPosts, score: $0.score) }
+        let author = s.engine.snapshot.postAuthor
+        hotPosts = l.hot.posts.lazy.filter { listed(author[Int($0.post)]) }.prefix(k).map {
+            HotPost(post: names.post($0.post), author: names.user(author[Int($0.post)]), score: $0.score)
         }
     }
 }

@@ -43,6 +43,8 @@ struct API: Sendable {
     private var configuration: ServerConfiguration { service.configuration }
 
     static let userID = RouteSpec.Parameter(name: "id", location: "path", type: "string", description: "External id of the user", required: true)
+    static let candidateID = RouteSpec.Parameter(
+        name: "candidate", location: "path", type: "string", description: "External id of the dismissed account", required: true)
     static func kParameter(max: Int, default d: Int) -> RouteSpec.Parameter {
         RouteSpec.Parameter(name: "k", location: "query", type: "integer", description: "Number of items (default \(d))", minimum: 1, maximum: max)
     }
@@ -80,10 +82,28 @@ struct API: Sendable {
             events.append((RouteSpec(method: .post, path: path, access: .write, summary: summary, body: "Event", response: "WriteResult"),
                            { request, context in try await self.singleEvent(type, request, context) }))
         }
+        events.append((RouteSpec(method: .post, path: "/v1/impressions", access: .write,
+                                 summary: "Record the suggestions a client showed a user (impression discounting demotes, then filters, "
+                                     + "suggestions shown repeatedly without a follow)",
+                                 body: "Impressions", response: "WriteResult"), impressions))
         let users: [(RouteSpec, Handler)] = [
             (RouteSpec(method: .put, path: "/v1/users/:id/flags", access: .write,
                        summary: "Set a user's flags (inactive, blacklisted, reported); an empty list clears them",
                        parameters: [Self.userID], body: "Flags", response: "WriteResult"), flags),
+            (RouteSpec(method: .post, path: "/v1/users/:id/dismissals", access: .write,
+                       summary: "Dismiss a suggestion: the candidate is never suggested to this user again (by any source or logic)",
+                       parameters: [Self.userID], body: "Dismissal", response: "WriteResult"), dismiss),
+            (RouteSpec(method: .get, path: "/v1/users/:id/dismissals", access: .read, summary: "The suggestions this user dismissed",
+                       parameters: [Self.userID], response: "Dismissals"), dismissals),
+            (RouteSpec(method: .delete, path: "/v1/users/:id/dismissals/:candidate", access: .write,
+                       summary: "Undo a dismissal: the candidate may be suggested again",
+                       parameters: [Self.userID, Self.candidateID], response: "WriteResult"), undismiss),
+            (RouteSpec(method: .get, path: "/v1/users/:id/similar", access: .read,
+                       summary: "Accounts like this one: follower overlap, reordered by the follow model's embeddings",
+                       parameters: [Self.userID, Self.kParameter(max: maxK, default: 20), Self.explain,
+                                    .init(name: "for", location: "query", type: "string",
+                                          description: "Viewer: leave out the viewer's follows, blocks and dismissals")],
+                       response: "SimilarAccounts"), similar),
             (RouteSpec(method: .get, path: "/v1/users/:id", access: .read, summary: "A user's summary",
                        parameters: [Self.userID], response: "UserSummary"), userSummary),
             (RouteSpec(method: .get, path: "/v1/users/:id/follow-recommendations", access: .read, summary: "Who to follow",
@@ -197,6 +217,32 @@ struct API: Sendable {
         return try JSONResponse.make(try await write([event], paths: [""]))
     }
 
+    func dismiss(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let id = try pathID(context)
+        var e = try await decodeBody(EventInput.self, request)
+        if let t = e.type, t != "dismiss" { throw APIError.invalid("this route records dismiss events", at: "type") }
+        e.type = "dismiss"
+        e.user = id
+        let event = try e.event(at: "", now: Timestamp(Date().timeIntervalSince1970))
+        return try JSONResponse.make(try await write([event], paths: [""]))
+    }
+
+    func undismiss(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let e = EventInput(type: "undismiss", user: try pathID(context), candidate: try pathID(context, "candidate"))
+        let event = try e.event(at: "", now: Timestamp(Date().timeIntervalSince1970))
+        return try JSONResponse.make(try await write([event], paths: [""]))
+    }
+
+    func impressions(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let input = try await decodeBody(ImpressionsInput.self, request)
+        guard input.candidates.count <= configuration.maxBatch else {
+            throw APIError(.contentTooLarge, "batch_too_large", "\(input.candidates.count) candidates; at most \(configuration.maxBatch)",
+                           at: "candidates")
+        }
+        let events = try input.events(now: Timestamp(Date().timeIntervalSince1970))
+        return try JSONResponse.make(try await write(events, paths: events.indices.map { "candidates[\($0)]" }))
+    }
+
     /// Appends atomically, then waits until the serving state holds the write: the next request sees it.
     /// Writes run at high priority: under a flood of reads they would otherwise wait behind every
     /// queued read at each of their suspension points (store, catch-up).
@@ -292,15 +338,15 @@ struct API: Sendable {
         return s
     }
 
-    private func pathID(_ context: BasicRequestContext) throws(APIError) -> String {
-        guard let raw = context.parameters.get("id") else { throw APIError.invalid("is required", at: "id") }
+    private func pathID(_ context: BasicRequestContext, _ name: String = "id") throws(APIError) -> String {
+        guard let raw = context.parameters.get(name) else { throw APIError.invalid("is required", at: name) }
         // Foundation drops a leading U+FEFF when it decodes ("%EF%BB%BFu1" would name "u1"); a leading
         // "x", dropped after, keeps every character for `Validate.id` to judge.
         guard let decoded = ("x" + raw).removingPercentEncoding else {
-            throw APIError.invalid("is not valid percent-encoded UTF-8", at: "id")
+            throw APIError.invalid("is not valid percent-encoded UTF-8", at: name)
         }
         let id = String(decoded.unicodeScalars.dropFirst())
-        try Validate.id(id, at: "id")
+        try Validate.id(id, at: name)
         return id
     }
 
@@ -339,6 +385,25 @@ struct API: Sendable {
         }
         record(answer)
         return JSONResponse.make(FollowRecommendations(id: id, answer: answer, state: s, explain: explain))
+    }
+
+    func similar(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let r = try userRead(request, context)
+        var viewer: UserIndex?
+        if let raw = r.query["for"] {
+            try Validate.id(raw, at: "for")
+            guard let v = r.state.user(raw) else { throw APIError.notFound("user", raw, at: "for") }
+            viewer = v
+        }
+        let items = r.state.engine.follow(view: r.state.view).similarAccounts(to: r.user, k: r.k, for: viewer)
+        return try JSONResponse.make(SimilarAccountsResponse(id: r.id, items: items, names: r.state.names, explain: r.explain))
+    }
+
+    func dismissals(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let s = try live()
+        let (id, u) = try user(context, in: s)
+        let names = s.names
+        return try JSONResponse.make(DismissalsResponse(user: id, candidates: s.view.dismissals(of: u).map { names.user($0) }))
     }
 
     func postRecommendations(_ request: Request, _ context: BasicRequestContext) async throws -> Response {

@@ -61,6 +61,7 @@ actor Refresher {
     var builder: EngineBuilder {
         var blend = BlendConfig()
         blend.expansion.edgesPerStep = configuration.expansionEdges
+        blend.impressions = configuration.impressions
         // Requests run concurrently on every core already: one scoring thread each.
         return EngineBuilder(blend: blend, scorerThreads: 1)
     }

@@ -113,7 +113,7 @@ let package = Package(
         .testTarget(
             name: "OrbitServerTests",
             dependencies: [
-                "OrbitServer", "OrbitEngine", "OrbitRecommend", "OrbitStore", "OrbitPostgres", "OrbitSynth",
+                "OrbitServer", "OrbitEngine", "OrbitRecommend", "OrbitStore", "OrbitPostgres", "OrbitSynth", "NeuMF",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),

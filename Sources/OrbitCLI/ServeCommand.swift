@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import Logging
 import OrbitEngine
@@ -39,6 +42,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Retrain the follow and click models every this many seconds (0: on demand only; default 0).") var retrainSeconds: Double?
     @Option(help: "Poll the store for other replicas' writes every this many seconds (0: never; default 1).") var pollSeconds: Double?
     @Option(help: "Edges read per graph-expansion step at most (latency against reach; default \(ServerConfiguration().expansionEdges)).") var expansionEdges: Int?
+    @Option(help: "Close a connection idle for this many seconds (default 60).") var idleSeconds: Double?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
     @Flag(help: "Print the effective configuration as JSON (tokens hidden) and exit.") var printConfig = false
 
@@ -57,6 +61,7 @@ struct Serve: AsyncParsableCommand {
         if let retrainSeconds { c.retrainSeconds = retrainSeconds }
         if let pollSeconds { c.pollSeconds = pollSeconds }
         if let expansionEdges { c.expansionEdges = expansionEdges }
+        if let idleSeconds { c.idleSeconds = idleSeconds }
         return try c.validated()
     }
 
@@ -81,6 +86,16 @@ struct Serve: AsyncParsableCommand {
             return h
         }
         let logger = Logger(label: "orbit")
+        // Every connection is a file descriptor: a server with a few thousand clients needs more
+        // than the usual soft limit of 1024, and the hard limit is the administrator's choice.
+        var limit = rlimit()
+        if getrlimit(RLIMIT_NOFILE_VALUE, &limit) == 0, limit.rlim_cur < limit.rlim_max {
+            let before = limit.rlim_cur
+            limit.rlim_cur = limit.rlim_max
+            if setrlimit(RLIMIT_NOFILE_VALUE, &limit) == 0 {
+                logger.info("raised the open-file limit", metadata: ["from": "\(before)", "to": "\(limit.rlim_max)"])
+            }
+        }
         if c.writeTokens.isEmpty {
             let token = (0..<2).map { _ in UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased() }.joined()
             c.writeTokens = [token]
@@ -99,3 +114,10 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
+
+/// `RLIMIT_NOFILE` as the type getrlimit takes on this platform.
+#if canImport(Glibc)
+private let RLIMIT_NOFILE_VALUE = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+#else
+private let RLIMIT_NOFILE_VALUE = RLIMIT_NOFILE
+#endif

@@ -21,6 +21,10 @@ extension PostgresStore {
         /// About this many records per query when a snapshot is read (each query answers one row
         /// of arrays): bounds the memory of one answer on both sides.
         public var snapshotRowsPerRange = 500_000
+        /// How long a request waits for a pooled connection before it answers that the database is
+        /// unavailable: while the server is down the pool keeps retrying for a minute, and a write
+        /// must not hang that long.
+        public var leaseTimeout: Duration = .seconds(3)
 
         public init(
             host: String = "127.0.0.1", port: Int = 5432, user: String = "postgres", password: String? = nil,

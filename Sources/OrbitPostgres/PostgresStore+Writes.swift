@@ -26,7 +26,7 @@ extension PostgresStore {
         _ sources: [ImportSource], options: ImportOptions, progress: (@Sendable (String) -> Void)?
     ) async throws -> ImportSummary {
         let start = Date()
-        func parse(_ existing: Catalog) throws(ImportError) -> ParsedImport {
+        @Sendable func parse(_ existing: Catalog) throws(ImportError) -> ParsedImport {
             let importer = Importer(options: options) { file, fraction in
                 progress?("parse \(sources[file].path) \(Int(fraction * 100))%")
             }

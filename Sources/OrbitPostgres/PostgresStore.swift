@@ -201,21 +201,51 @@ public final class PostgresStore: Store {
 
     /// Runs `body` in a transaction on a pooled connection, with errors mapped to `StoreError`.
     func transaction<T: Sendable>(
-        _ isolation: Isolation = .readCommitted, _ body: (PostgresConnection) async throws -> T
+        _ isolation: Isolation = .readCommitted, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         try checkOpen()
+        let logger = self.logger
         return try await Self.mapErrors(configuration) {
-            try await client.withConnection { conn in
-                try await Self.transaction(conn, isolation, logger: logger, body)
-            }
+            try await leased { conn in try await Self.transaction(conn, isolation, logger: logger, body) }
         }
     }
 
     /// Runs `body` on a pooled connection outside a transaction (one statement reads are consistent).
-    func read<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try checkOpen()
-        return try await Self.mapErrors(configuration) {
-            try await client.withConnection { conn in try await body(conn) }
+        return try await Self.mapErrors(configuration) { try await leased(body) }
+    }
+
+    /// Whether a lease got its connection first or its deadline passed first: exactly one wins.
+    private final class LeaseRace: Sendable {
+        private let state = Mutex(0)  // 0 waiting, 1 connected, 2 timed out
+        func win(_ outcome: Int) -> Bool { state.withLock { if $0 == 0 { $0 = outcome; return true }; return false } }
+    }
+
+    /// `withConnection`, waiting at most `configuration.leaseTimeout` for the connection. A body
+    /// never starts after the deadline has answered, so a timed-out write is surely not stored.
+    private func leased<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let race = LeaseRace()
+        let (client, timeout, name) = (self.client, configuration.leaseTimeout, configuration.description)
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await client.withConnection { conn in
+                    guard race.win(1) else { throw CancellationError() }
+                    return try await body(conn)
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                guard race.win(2) else { return nil }
+                throw StoreError.unavailable("\(name): no connection within \(timeout); the database is down or unreachable")
+            }
+            while let result = try await group.next() {
+                if let value = result {
+                    group.cancelAll()
+                    return value
+                }
+            }
+            throw CancellationError()
         }
     }
 

@@ -14,7 +14,7 @@ public final class OrbitService: Sendable {
     let state = StateBox()
     let sync: Synchronizer
     let refresher: Refresher
-    let metrics = ServerMetrics()
+    let metrics: ServerMetrics
     let auth: TokenAuth
 
     /// `configuration.writeTokens` must not be empty (`orbit serve` makes one when none is given).
@@ -23,8 +23,10 @@ public final class OrbitService: Sendable {
         self.configuration = configuration
         self.store = store
         self.logger = logger
+        let metrics = ServerMetrics()
+        self.metrics = metrics
         sync = Synchronizer(store: store, state: state, logger: logger)
-        refresher = Refresher(store: store, sync: sync, state: state, configuration: configuration, logger: logger)
+        refresher = Refresher(store: store, sync: sync, state: state, configuration: configuration, logger: logger, metrics: metrics)
         auth = TokenAuth(writeTokens: configuration.writeTokens, readTokens: configuration.readTokens)
     }
 
@@ -61,6 +63,7 @@ public final class OrbitService: Sendable {
     public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         Application(
             router: router(),
+            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(configuration.idleSeconds * 1e9)))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "orbit"),
             services: [BackgroundWork(service: self)],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },

@@ -42,7 +42,27 @@ struct RawStatement {
     }
 
     func error(_ rc: Int32) -> StoreError {
-        .database(String(cString: sqlite3_errmsg(db.sqliteConnection)) + " (code \(rc)) in \(statement.sql)")
+        StoreError.sqlite(code: rc, message: String(cString: sqlite3_errmsg(db.sqliteConnection)) + " (code \(rc)) in \(statement.sql)")
+    }
+}
+
+extension StoreError {
+    /// The store error of an SQLite result code: a full disk or a busy file can pass (`unavailable`:
+    /// retry later), a damaged file cannot (`damaged`), anything else is a `database` error.
+    static func sqlite(code: Int32, message: String) -> StoreError {
+        switch code & 0xFF {
+        case SQLITE_FULL: .unavailable("the disk is full (\(message)); free space, then retry")
+        case SQLITE_IOERR: .unavailable("the disk refused a read or write (\(message)); check free space and the file system")
+        case SQLITE_BUSY, SQLITE_LOCKED: .unavailable("the database file is locked (\(message))")
+        case SQLITE_CORRUPT, SQLITE_NOTADB: .damaged(message)
+        default: .database(message)
+        }
+    }
+
+    /// The store error of an error GRDB threw (its own kind keeps its code); others pass unchanged.
+    static func mapping(_ error: any Error, path: String) -> any Error {
+        guard let e = error as? DatabaseError else { return error }
+        return StoreError.sqlite(code: e.extendedResultCode.rawValue, message: "\(path): \(e.message ?? e.description)")
     }
 }
 

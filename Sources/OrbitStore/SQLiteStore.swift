@@ -145,6 +145,17 @@ public final class SQLiteStore: Store {
     public func importFiles(
         _ sources: [ImportSource], options: ImportOptions, progress: (@Sendable (String) -> Void)?
     ) async throws -> ImportSummary {
+        do { return try await importNow(sources, options: options, progress: progress) } catch { throw StoreError.mapping(error, path: path) }
+    }
+
+    /// `PRAGMA integrity_check`: ["ok"] for a sound file, else SQLite's list of problems.
+    public func integrityCheck() async throws -> [String] {
+        try await pool.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
+    }
+
+    private func importNow(
+        _ sources: [ImportSource], options: ImportOptions, progress: (@Sendable (String) -> Void)?
+    ) async throws -> ImportSummary {
         let start = Date()
         return try await pool.writeWithoutTransaction { db in
             let importer = Importer(options: options) { file, fraction in
@@ -302,6 +313,10 @@ public final class SQLiteStore: Store {
 
     @discardableResult
     public func append(_ events: [Event]) async throws -> Int64 {
+        do { return try await appendNow(events) } catch { throw StoreError.mapping(error, path: path) }
+    }
+
+    private func appendNow(_ events: [Event]) async throws -> Int64 {
         try await pool.writeWithoutTransaction { db in
             var catalog = Catalog()
             // IMMEDIATE takes the write lock before the ids are counted: another process's new

@@ -97,7 +97,7 @@ import Testing
         let report = try await f.service.refresh(retrain: true)
         let status = try #require(report.ranker, "retraining fitted no ranker")
         #expect(status.kind == "ranker_xgboost_lambdamart" && FileManager.default.fileExists(atPath: status.path))
-        try await f.withServer { c in
+        try await f.withRouter { c in
             var explained = 0
             for i in 0..<100 where explained < 5 {
                 let r = try await c.get("/v1/users/u\(i)/follow-recommendations?k=10&explain=true")

@@ -36,6 +36,12 @@ import Testing
             return Stores(backend: backend, dir: dir, database: String(name), server: server)
         }
 
+        /// What `orbit serve --store` takes for this data.
+        var location: String {
+            guard let url = Backend.url, let slash = url.lastIndex(of: "/") else { return dir + "/s.sqlite" }
+            return backend == .sqlite ? dir + "/s.sqlite" : String(url[..<slash]) + "/" + database
+        }
+
         func open() async throws -> any Store {
             guard let server else { return try SQLiteStore(path: dir + "/s.sqlite") }
             return try await PostgresStore.open(server.database(database))

@@ -15,8 +15,10 @@ final class ServeProcess: @unchecked Sendable {
         let description: String
     }
 
-    /// Starts `orbit serve` on `dir/s.sqlite` and returns once it printed the port it listens on.
-    static func start(dir: String, token: String = ServerFixture.writeToken) async throws -> ServeProcess {
+    /// Starts `orbit serve` on `store` (default `dir/s.sqlite`) and returns once it printed the port it listens on.
+    static func start(
+        dir: String, store: String? = nil, token: String = ServerFixture.writeToken, extra: [String] = []
+    ) async throws -> ServeProcess {
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("orbit")
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw Failure(description: "no orbit executable at \(executable.path); run `swift build --build-tests` first")
@@ -29,9 +31,9 @@ final class ServeProcess: @unchecked Sendable {
         p.executableURL = executable
         p.currentDirectoryURL = URL(fileURLWithPath: dir)
         p.arguments = [
-            "serve", "--store", "\(dir)/s.sqlite", "--port", "0", "--write-token", token, "--refresh-seconds", "0", "--poll-seconds", "0",
+            "serve", "--store", store ?? "\(dir)/s.sqlite", "--port", "0", "--write-token", token, "--refresh-seconds", "0", "--poll-seconds", "0",
             "--follow-model", "\(dir)/follow.model", "--click-model", "\(dir)/click.json",
-        ]
+        ] + extra
         p.standardOutput = FileHandle(forWritingAtPath: outPath)
         p.standardError = FileHandle(forWritingAtPath: logPath)
         try p.run()

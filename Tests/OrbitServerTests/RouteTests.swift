@@ -266,7 +266,7 @@ private func activeUser(_ f: ServerFixture) -> String {
         let f = try await ServerFixture.make()
         defer { f.remove() }
         let u = activeUser(f)
-        try await f.withServer { c in
+        try await f.withRouter { c in
             #expect(try await c.get("/v1/users/\(u)").object["knownToFollowModel"] as? Bool == false)
             // Readers and a writer run until the retraining below has swapped its models in (and at
             // least 60 rounds each), so every swap happens under load. The retraining is started
@@ -324,8 +324,3 @@ private func activeUser(_ f: ServerFixture) -> String {
     }
 }
 
-/// A one-way flag shared by the tasks of a test.
-private actor Flag {
-    private(set) var isSet = false
-    func set() { isSet = true }
-}

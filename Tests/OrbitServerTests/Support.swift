@@ -81,6 +81,12 @@ struct ServerFixture: Sendable {
         try await service.application().test(.live) { client in try await body(HTTPTestClient(raw: client)) }
     }
 
+    /// Runs `body` against the router in process (no sockets, so no client read timeout): for
+    /// tests whose requests may be slow on a loaded machine (a debug build retraining beside them).
+    func withRouter<T: Sendable>(_ body: @Sendable (HTTPTestClient) async throws -> T) async throws -> T {
+        try await service.application().test(.router) { client in try await body(HTTPTestClient(raw: client)) }
+    }
+
     /// What the store holds: equal before and after means nothing was written.
     func fingerprint() async throws -> StoreCounts { try await store.counts() }
 }

@@ -43,6 +43,9 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     public var training = TrainingPlan()
     /// How suggestions shown repeatedly without a follow are demoted, then filtered.
     public var impressions = ImpressionDiscount()
+    /// A connection with no request for this many seconds is closed: idle or stalled clients do
+    /// not hold the server's file descriptors for ever.
+    public var idleSeconds: Double = 60
 
     public init() {}
 
@@ -67,6 +70,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         expansionEdges = try c.decode(.expansionEdges, default: d.expansionEdges)
         training = try c.decode(.training, default: d.training)
         impressions = try c.decode(.impressions, default: d.impressions)
+        idleSeconds = try c.decode(.idleSeconds, default: d.idleSeconds)
     }
 
     /// Environment variables read by `applyingEnvironment`, with what they set.
@@ -83,6 +87,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         ("ORBIT_RETRAIN_SECONDS", "model retraining interval (0: on demand)"),
         ("ORBIT_POLL_SECONDS", "interval of polling the store for other replicas' writes (0: never)"),
         ("ORBIT_EXPANSION_EDGES", "edges read per graph-expansion step at most"),
+        ("ORBIT_IDLE_SECONDS", "close a connection idle for this many seconds"),
     ]
 
     /// Reads a JSON configuration file; keys absent from the file keep their defaults.
@@ -130,6 +135,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         try number("ORBIT_RETRAIN_SECONDS") { c.retrainSeconds = $0 }
         try number("ORBIT_POLL_SECONDS") { c.pollSeconds = $0 }
         try number("ORBIT_EXPANSION_EDGES") { c.expansionEdges = $0 }
+        try number("ORBIT_IDLE_SECONDS") { c.idleSeconds = $0 }
         return c
     }
 
@@ -145,6 +151,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         try check((1_024...(256 << 20)).contains(maxBodyBytes), "maxBodyBytes", "must be 1 KiB…256 MiB")
         try check((1...1_000_000).contains(maxBatch), "maxBatch", "must be 1…1,000,000")
         try check((1...10_000).contains(maxK), "maxK", "must be 1…10,000")
+        try check(idleSeconds > 0 && idleSeconds <= 86_400, "idleSeconds", "must be more than 0 and at most 86400")
         try check(expansionEdges >= 100, "expansionEdges", "must be at least 100 (it bounds the edges read per expansion step)")
         try check((writeTokens + readTokens).allSatisfy { $0.utf8.count >= 16 }, "writeTokens/readTokens",
                   "each token needs at least 16 characters")

@@ -37,6 +37,11 @@ final class ServerMetrics: Sendable {
             .increment(by: Int64(count))
     }
 
+    func modelRefused() {
+        registry.makeCounter(descriptor: name("model_files_refused", "total", "Model files refused at a rebuild (corrupt, truncated, another id space)"),
+                             labels: []).increment()
+    }
+
     func eventsWritten(_ n: Int) {
         registry.makeCounter(descriptor: name("events_written", "total", "Events written to the store"), labels: []).increment(by: Int64(n))
     }

@@ -106,7 +106,7 @@ enum OpenAPIDocument {
     nonisolated(unsafe) private static let refreshReport: [String: Any] = object([
         "snapshotVersion": integer, "users": integer, "follows": integer, "loadSeconds": number, "buildSeconds": number,
         "retrained": boolean, "trainSeconds": number, "followModel": modelStatus, "relationIndex": modelStatus, "ranker": modelStatus,
-        "clickModel": modelStatus, "finishedAt": string,
+        "clickModel": modelStatus, "refusedModel": string, "finishedAt": string,
     ])
 
     nonisolated(unsafe) private static let schemas: [String: Any] = [

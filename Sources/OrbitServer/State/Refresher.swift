@@ -19,18 +19,19 @@ public struct RefreshReport: Codable, Sendable {
     public var relationIndex: ModelStatus?
     public var ranker: ModelStatus?
     public var clickModel: ModelStatus?
+    /// A model file found at this rebuild and refused (corrupt, truncated, for another id space):
+    /// why; the models already in service kept serving.
+    public var refusedModel: String?
     public var finishedAt: Date
 }
 
 /// Why a rebuild failed; the serving state is left as it was.
 public enum RefreshError: Error, CustomStringConvertible, Sendable {
     case training(EngineError)
-    case modelFile(EngineError)
 
     public var description: String {
         switch self {
         case .training(let cause): "retraining failed: \(cause); the previous model keeps serving"
-        case .modelFile(let cause): "\(cause); the previous model keeps serving"
         }
     }
 }
@@ -44,16 +45,27 @@ actor Refresher {
     let state: StateBox
     let configuration: ServerConfiguration
     let logger: Logger
+    let metrics: ServerMetrics
     private let gate = AsyncGate()
     private(set) var lastReport: RefreshReport?
     private(set) var running = false
 
-    init(store: any Store, sync: Synchronizer, state: StateBox, configuration: ServerConfiguration, logger: Logger) {
+    init(store: any Store, sync: Synchronizer, state: StateBox, configuration: ServerConfiguration, logger: Logger, metrics: ServerMetrics) {
         self.store = store
         self.sync = sync
         self.state = state
         self.configuration = configuration
         self.logger = logger
+        self.metrics = metrics
+    }
+
+    /// Refuses a follow model that cannot belong to this store: one with more users than the store
+    /// has ever had was trained on another id space (users are never deleted, so indices only grow).
+    static func checkIDSpace(_ models: ModelSet, snapshot: Snapshot) throws(EngineError) {
+        guard let m = models.follow, m.configuration.userCount > snapshot.userCount else { return }
+        throw .unusableModel(
+            path: models.followStatus?.path ?? "follow model",
+            reason: "it was trained on \(m.configuration.userCount) users and this store has \(snapshot.userCount): another id space; retrain on this store")
     }
 
     var files: ModelFiles { ModelFiles(followModel: configuration.followModel, clickModel: configuration.clickModel) }
@@ -85,6 +97,7 @@ actor Refresher {
         let loadSeconds = Date().timeIntervalSince(start)
         var models = state.current?.engine.models ?? ModelSet()
         var trainSeconds: Double?
+        var refused: String?
         if let columns = columns?.0 {
             let t0 = Date()
             var trained = try await Self.offPool { [configuration, files, logger] () throws(EngineError) -> ModelSet in
@@ -103,8 +116,16 @@ actor Refresher {
             models = trained
             trainSeconds = Date().timeIntervalSince(t0)
         } else {
-            do { models = try files.reloadingChanged(models, ef: configuration.training.relationIndex.ef) } catch {
-                throw RefreshError.modelFile(error)
+            // A file that cannot be used never stops the snapshot from being rebuilt: it is refused,
+            // logged and counted, and the models in service keep serving.
+            do {
+                let reloaded = try files.reloadingChanged(models, ef: configuration.training.relationIndex.ef)
+                try Self.checkIDSpace(reloaded, snapshot: loaded.snapshot)
+                models = reloaded
+            } catch {
+                refused = error.description
+                metrics.modelRefused()
+                logger.error("model file refused; the models in service keep serving", metadata: ["error": "\(error)"])
             }
         }
         let engine = builder.build(loaded, models: models)
@@ -113,7 +134,7 @@ actor Refresher {
             snapshotVersion: loaded.snapshot.version, users: loaded.snapshot.userCount,
             follows: loaded.snapshot.followees.edgeCount, loadSeconds: loadSeconds, buildSeconds: engine.buildSeconds,
             retrained: retrain, trainSeconds: trainSeconds, followModel: models.followStatus, relationIndex: models.relationsStatus,
-            ranker: models.rankerStatus, clickModel: models.clickStatus, finishedAt: Date())
+            ranker: models.rankerStatus, clickModel: models.clickStatus, refusedModel: refused, finishedAt: Date())
         lastReport = report
         logger.info("engine swapped", metadata: [
             "version": "\(report.snapshotVersion)", "users": "\(report.users)", "follows": "\(report.follows)",

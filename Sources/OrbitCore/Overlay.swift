@@ -112,16 +112,19 @@ public struct LiveView: Sendable {
         return snapshot.blocks.contains(a, b)
     }
 
-    public func hasDismissed(_ a: UserIndex, _ b: UserIndex) -> Bool {
-        if overlay.dismissalsAdded[a]?.contains(b) == true { return true }
-        if overlay.dismissalsRemoved[a]?.contains(b) == true { return false }
-        return snapshot.dismissals.contains(a, b)
-    }
-
     /// The suggestions `u` dismissed (snapshot and overlay), sorted.
     public func dismissals(of u: UserIndex) -> [UserIndex] {
-        let added = overlay.dismissalsAdded[u], removed = overlay.dismissalsRemoved[u]
-        let base = snapshot.dismissals.row(u)
+        Self.merged(snapshot.dismissals.row(u), added: overlay.dismissalsAdded[u], removed: overlay.dismissalsRemoved[u])
+    }
+
+    /// The users `u` blocked (snapshot and overlay), sorted.
+    public func blocks(of u: UserIndex) -> [UserIndex] {
+        Self.merged(snapshot.blocks.row(u), added: overlay.blocksAdded[u], removed: overlay.blocksRemoved[u])
+    }
+
+    /// A snapshot row with the overlay's additions and removals applied, sorted; the row itself
+    /// when the overlay does not touch it.
+    static func merged(_ base: ArraySlice<UserIndex>, added: Set<UserIndex>?, removed: Set<UserIndex>?) -> [UserIndex] {
         if (added?.isEmpty ?? true) && (removed?.isEmpty ?? true) { return Array(base) }
         var set = Set(base)
         if let removed { set.subtract(removed) }
@@ -144,13 +147,7 @@ public struct LiveView: Sendable {
 
     /// Followees of `u`, sorted, with the overlay's follows and unfollows applied.
     public func followees(of u: UserIndex) -> [UserIndex] {
-        let added = overlay.followsAdded[u], removed = overlay.followsRemoved[u]
-        let base = snapshot.followees.row(u)
-        if (added?.isEmpty ?? true) && (removed?.isEmpty ?? true) { return Array(base) }
-        var set = Set(base)
-        if let removed { set.subtract(removed) }
-        if let added { set.formUnion(added) }
-        return set.sorted()
+        Self.merged(snapshot.followees.row(u), added: overlay.followsAdded[u], removed: overlay.followsRemoved[u])
     }
 
     /// Followee count without materialising the list when the overlay does not touch `u`.

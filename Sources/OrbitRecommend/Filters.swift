@@ -119,11 +119,8 @@ public struct Eligibility: Sendable {
         self.user = user
         self.view = view
         followees = view.followees(of: user)
-        var blocked = Set(view.snapshot.blocks.row(user))
-        if let add = view.overlay.blocksAdded[user] { blocked.formUnion(add) }
-        if let rem = view.overlay.blocksRemoved[user] { blocked.subtract(rem) }
-        blockedSet = blocked
-        self.blocked = blocked.sorted()
+        blocked = view.blocks(of: user)
+        blockedSet = Set(blocked)
         dismissed = view.dismissals(of: user)
         var filtered: [UserIndex] = [], demotion: [UserIndex: Double] = [:]
         if let policy = impressions, policy.enabled {
@@ -141,9 +138,7 @@ public struct Eligibility: Sendable {
         if v == user { return .selfUser }
         if v < 0 || Int(v) >= view.userCount { return .unknown }
         if followees.binarySearchContains(v) { return .alreadyFollowed }
-        if !blocked.isEmpty, blocked.binarySearchContains(v) { return .blocked }
-        if !dismissed.isEmpty, dismissed.binarySearchContains(v) { return .dismissed }
-        if !shownTooOften.isEmpty, shownTooOften.binarySearchContains(v) { return .shownTooOften }
+        if let personal = personalReason(v) { return personal }
         let f = view.flags(of: v)
         if !f.isEmpty { return FilterReason(flags: f) }
         return nil
@@ -152,7 +147,7 @@ public struct Eligibility: Sendable {
     /// Filters that only this user's request applies (blocks, dismissals, impressions) and that a
     /// per-snapshot pool has not applied: the reason for `v`, if any.
     public func personalReason(_ v: UserIndex) -> FilterReason? {
-        if !blockedSet.isEmpty, blockedSet.contains(v) { return .blocked }
+        if !blocked.isEmpty, blocked.binarySearchContains(v) { return .blocked }
         if !dismissed.isEmpty, dismissed.binarySearchContains(v) { return .dismissed }
         if !shownTooOften.isEmpty, shownTooOften.binarySearchContains(v) { return .shownTooOften }
         return nil

@@ -8,6 +8,7 @@ import OrbitPostgres
 import OrbitServer
 import OrbitStore
 import OrbitSynth
+import Synchronization
 import Testing
 
 /// The value of an unlabelled counter in a Prometheus exposition (0 when absent).
@@ -168,6 +169,12 @@ struct DiskFullTests {
 
     struct Entry: Sendable { var id: String; var n: Int; var acknowledged: Bool }
 
+    /// Acknowledgements in the current round, so that the kill waits for writes rather than for
+    /// a fixed time: a loaded CI machine acknowledges far fewer batches in 300 ms.
+    final class Acknowledged: Sendable {
+        let count = Atomic<Int>(0)
+    }
+
     @Test(arguments: FeedbackRouteTests.Backend.available)
     func everyAcknowledgedWriteSurvivesRepeatedSIGKILLAndNoneIsStoredTwice(_ backend: FeedbackRouteTests.Backend) async throws {
         let stores = try await FeedbackRouteTests.Stores.make(backend)
@@ -188,9 +195,16 @@ struct DiskFullTests {
                 let entries = try await withHTTPClient(connections: Self.writers) { client in
                     try await server.waitUntilReady(client)
                     let start = ContinuousClock.now
+                    let acks = Acknowledged()
                     return await withTaskGroup(of: [Entry].self) { group in
                         group.addTask {
+                            // At least one acknowledged batch per writer, then a varying moment, so
+                            // that the kill lands at a different point of a write each round.
                             try? await Task.sleep(until: start + .milliseconds(300 + 150 * round))
+                            while acks.count.load(ordering: .relaxed) < Self.writers && ContinuousClock.now - start < .seconds(30) {
+                                try? await Task.sleep(for: .milliseconds(10))
+                            }
+                            try? await Task.sleep(for: .milliseconds(17 * round))
                             server.signal(SIGKILL)
                             return []
                         }
@@ -202,7 +216,9 @@ struct DiskFullTests {
                                     let id = "r\(round)w\(w)n\(n)"
                                     do {
                                         let r = try await client.send(.POST, server.base + "/v1/events", headers: headers, body: Self.body(id, n))
-                                        out.append(Entry(id: id, n: n, acknowledged: r.status == 200 && r.object?["accepted"] as? Int == Self.batchSize))
+                                        let ok = r.status == 200 && r.object?["accepted"] as? Int == Self.batchSize
+                                        if ok { acks.count.add(1, ordering: .relaxed) }
+                                        out.append(Entry(id: id, n: n, acknowledged: ok))
                                     } catch {
                                         out.append(Entry(id: id, n: n, acknowledged: false))  // in flight at the kill: either way
                                         break

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The test command: starts a throwaway PostgreSQL cluster so the store suite runs against both
 # SQLite and PostgreSQL, runs `swift test` with any arguments given, then removes the cluster.
+# With no arguments it then runs the live tests (scripts/live_tests.sh: the API contract with
+# schemathesis, a generated Python client, the dashboard in chromium).
 #   scripts/test.sh                                  # everything
-#   scripts/test.sh --filter StoreConformanceTests   # one target
+#   scripts/test.sh --filter StoreConformanceTests   # swift test with these arguments only
 # Installs missing system packages when run as root; otherwise says what to install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +15,13 @@ dpkg -s zlib1g-dev >/dev/null 2>&1 || need+=(zlib1g-dev)
 dpkg -s libxgboost-dev >/dev/null 2>&1 || need+=(libxgboost-dev)
 command -v gzip >/dev/null 2>&1 || need+=(gzip)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
+# The live tests: a headless browser for the dashboard, curl to wait for servers.
+if [ $# -eq 0 ]; then
+  [ -x /usr/bin/chromium ] || need+=(chromium)
+  [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
+  command -v curl >/dev/null 2>&1 || need+=(curl)
+  python3 -c "import venv, ensurepip" >/dev/null 2>&1 || need+=(python3-venv)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "scripts/test.sh: missing packages: ${need[*]}" >&2
@@ -64,3 +73,6 @@ echo "scripts/test.sh: PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3
 export ORBIT_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$PORT/postgres"
 export ORBIT_REQUIRE_POSTGRES=1
 swift test "$@"
+if [ $# -eq 0 ]; then
+  scripts/live_tests.sh
+fi

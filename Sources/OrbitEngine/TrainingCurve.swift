@@ -44,3 +44,30 @@ public enum TrainingCurve {
         return s + "\n</svg>\n"
     }
 }
+
+extension TrainingCurve {
+    /// One row of the per-epoch CSV, as the dashboard charts it.
+    public struct Epoch: Codable, Sendable, Equatable {
+        public var phase: String
+        public var epoch: Int
+        public var loss: Double
+        public var trainSeconds: Double
+        public var validationHR10: Double?
+        public var validationNDCG10: Double?
+        public var best: Bool
+    }
+
+    /// The rows of a CSV written by `csv(_:)`; a row that does not parse is an error naming its line.
+    public static func epochs(csv text: String) throws(EngineError) -> [Epoch] {
+        var out: [Epoch] = []
+        for (i, line) in text.split(separator: "\n").enumerated().dropFirst() where !line.isEmpty {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard f.count == 8, let epoch = Int(f[1]), let loss = Double(f[2]), let seconds = Double(f[4]) else {
+                throw .unusableModel(path: "epochs CSV", reason: "line \(i + 1) is not phase,epoch,loss,samples_per_s,train_s,hr,ndcg,best")
+            }
+            out.append(Epoch(phase: f[0], epoch: epoch, loss: loss, trainSeconds: seconds, validationHR10: Double(f[5]),
+                             validationNDCG10: Double(f[6]), best: f[7] == "true"))
+        }
+        return out
+    }
+}

@@ -54,6 +54,7 @@ public final class OrbitService: Sendable {
         router.add(middleware: JSONErrorMiddleware(logger: logger))
         router.add(middleware: LogRequestsMiddleware(.debug))
         let api = API(service: self)
+        router.add(middleware: MethodNotAllowedMiddleware(routes: api.routes().map(\.0)))
         for resource in api.resources() { router.addRoutes(api.collection(resource.routes)) }
         return router
     }
@@ -156,6 +157,46 @@ struct AuthMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         try auth.check(access, authorization: request.headers[.authorization])
+        return try await next(request, context)
+    }
+}
+
+/// 405 with `Allow` for a method a known path does not serve (the router alone would answer 404,
+/// which tells a client the path is wrong when only the method is).
+struct MethodNotAllowedMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    /// Path templates split into segments (":id" matches any one segment) with their methods.
+    let templates: [(segments: [Substring], methods: [String])]
+
+    init(routes: [RouteSpec]) {
+        var byPath: [String: [String]] = [:]
+        var order: [String] = []
+        for r in routes {
+            if byPath[r.path] == nil { order.append(r.path) }
+            byPath[r.path, default: []].append(r.method.rawValue)
+        }
+        templates = order.map { ($0.split(separator: "/"), byPath[$0]!) }
+    }
+
+    func allowed(_ path: String) -> [String]? {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        var methods: [String] = []
+        for t in templates where t.segments.count == parts.count
+            && zip(t.segments, parts).allSatisfy({ $0.hasPrefix(":") || $0 == $1 }) {
+            methods += t.methods
+        }
+        return methods.isEmpty ? nil : methods
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let method = request.method.rawValue
+        if let methods = allowed(request.uri.path), !methods.contains(method), !(method == "HEAD" && methods.contains("GET")) {
+            var r = try APIError(.methodNotAllowed, "method_not_allowed",
+                                 "\(method.prefix(20)) is not served here; this path takes \(methods.joined(separator: ", "))")
+                .response(from: request, context: context)
+            r.headers[.allow] = methods.joined(separator: ", ")
+            return r
+        }
         return try await next(request, context)
     }
 }

@@ -307,8 +307,9 @@ final class OwnPostgres: Sendable {
         return withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
     }
 
-    /// Runs a command to its end with output discarded. posix_spawn and waitpid, not Foundation's
-    /// Process: its wait did not return for `pg_ctl start`, whose server outlives it.
+    /// Runs a command to its end with output discarded and no descriptor of this process inherited.
+    /// posix_spawn and waitpid, not Foundation's Process: its wait did not return for `pg_ctl start`,
+    /// whose server outlives it.
     @discardableResult
     static func run(_ args: [String]) throws -> Int32 {
         var actions = posix_spawn_file_actions_t()
@@ -317,6 +318,16 @@ final class OwnPostgres: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        // Nothing else of this process may reach the child: `pg_ctl start` leaves a server running
+        // that would hold every socket open here (the in-process test servers' listening sockets
+        // and accepted connections), so a connection the test server closed would stay open in
+        // PostgreSQL and a client reusing it would wait for an answer for ever.
+        // (glibc 2.34's posix_spawn_file_actions_addclosefrom_np; Swift's Glibc module hides it.)
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
+            throw ServeProcess.Failure(description: "this C library has no posix_spawn_file_actions_addclosefrom_np (glibc 2.34 or later)")
+        }
+        _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
         var argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
         defer { for a in argv { free(a) } }
         var pid: pid_t = 0
@@ -403,7 +414,9 @@ struct PostgresRestartTests {
                 try await Task.sleep(for: .seconds(2))
                 try pg.stop()
                 times["down"] = seconds()
-                try await Task.sleep(for: .seconds(3))
+                // Longer than the store's lease timeout (3 s): a write that waits for a connection
+                // from the start of the outage must give up before the database is back.
+                try await Task.sleep(for: .seconds(5))
                 try pg.start()
                 times["up"] = seconds()
                 // Both replicas write again by themselves, and a write through A reaches B.

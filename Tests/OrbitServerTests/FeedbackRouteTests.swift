@@ -90,7 +90,7 @@ import Testing
                 #expect(try await client.get("/v1/users/\(user)/dismissals").object["candidates"] as? [String] == [target])
                 // Bad input: an unknown reason, dismissing oneself, no token.
                 #expect(try await client.post("/v1/users/\(user)/dismissals", #"{"candidate": "x", "reason": "rude"}"#).errorWhere == "reason")
-                #expect(try await client.post("/v1/users/\(user)/dismissals", #"{"candidate": "\#(user)"}"#).status == 400)
+                #expect(try await client.post("/v1/users/\(user)/dismissals", #"{"candidate": "\#(user)"}"#).status == 422)
                 #expect(try await client.post("/v1/users/\(user)/dismissals", #"{"candidate": "x"}"#, token: nil).status == 401)
                 // A snapshot rebuild keeps it out.
                 #expect(try await client.post("/v1/admin/refresh?wait=true", "").status == 200)

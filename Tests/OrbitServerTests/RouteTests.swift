@@ -42,7 +42,8 @@ private func activeUser(_ f: ServerFixture) -> String {
                 "PUT /v1/users/{id}/flags", "GET /v1/users/{id}", "GET /v1/users/{id}/follow-recommendations", "GET /v1/users/{id}/posts",
                 "GET /v1/users/{id}/feed", "GET /v1/leaderboards", "GET /v1/model", "POST /v1/admin/refresh",
                 "POST /v1/users/{id}/dismissals", "GET /v1/users/{id}/dismissals", "DELETE /v1/users/{id}/dismissals/{candidate}",
-                "POST /v1/impressions", "GET /v1/users/{id}/similar",
+                "POST /v1/impressions", "GET /v1/users/{id}/similar", "GET /v1/model/training",
+                "GET /dashboard", "GET /dashboard/app.css", "GET /dashboard/app.js",
             ]
             #expect(documented == expected)
             // Every documented route is served: none answers "no route".

@@ -96,6 +96,7 @@ struct HTTPResult: @unchecked Sendable {
     let status: Int
     let text: String
     let json: Any?
+    var headers: HTTPFields = [:]
 
     var object: [String: Any] { json as? [String: Any] ?? [:] }
     var error: [String: Any] { object["error"] as? [String: Any] ?? [:] }
@@ -118,7 +119,7 @@ struct HTTPTestClient: Sendable {
         if body != nil, let contentType { headers[.contentType] = contentType }
         let r = try await raw.executeRequest(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
         let text = String(buffer: r.body)
-        return HTTPResult(status: Int(r.status.code), text: text, json: try? JSONSerialization.jsonObject(with: Data(text.utf8)))
+        return HTTPResult(status: Int(r.status.code), text: text, json: try? JSONSerialization.jsonObject(with: Data(text.utf8)), headers: r.headers)
     }
 
     func get(_ uri: String, token: String? = nil) async throws -> HTTPResult { try await request(.get, uri, token: token) }

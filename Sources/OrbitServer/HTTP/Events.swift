@@ -46,11 +46,11 @@ struct EventInput: Decodable, Sendable {
         case "user": return .user(id: try field("id", id), createdAt: t)
         case "follow", "unfollow":
             let a = try field("follower", follower), b = try field("followee", followee)
-            guard a != b else { throw APIError.invalid("a user cannot follow themselves", at: join(path, "followee")) }
+            guard a != b else { throw Self.selfReference("a user cannot follow themselves", at: join(path, "followee")) }
             return type == "follow" ? .follow(follower: a, followee: b, at: t) : .unfollow(follower: a, followee: b, at: t)
         case "block", "unblock":
             let a = try field("user", user), b = try field("blocked", blocked)
-            guard a != b else { throw APIError.invalid("a user cannot block themselves", at: join(path, "blocked")) }
+            guard a != b else { throw Self.selfReference("a user cannot block themselves", at: join(path, "blocked")) }
             return type == "block" ? .block(user: a, blocked: b, at: t) : .unblock(user: a, blocked: b, at: t)
         case "post": return .post(id: try field("id", id), author: try field("author", author), at: t)
         case "interaction":
@@ -77,7 +77,7 @@ struct EventInput: Decodable, Sendable {
             return .setFlags(user: u, flags: set, at: t)
         case "dismiss", "undismiss", "impression":
             let u = try field("user", user), c = try field("candidate", candidate)
-            guard u != c else { throw APIError.invalid("a user is never suggested to themselves", at: join(path, "candidate")) }
+            guard u != c else { throw Self.selfReference("a user is never suggested to themselves", at: join(path, "candidate")) }
             if type == "undismiss" { return .undismiss(user: u, candidate: c, at: t) }
             if type == "impression" {
                 let surface = self.surface ?? Self.defaultSurface
@@ -104,6 +104,12 @@ struct EventInput: Decodable, Sendable {
     }
 
     private func join(_ path: String, _ name: String) -> String { path.isEmpty ? name : path + "." + name }
+
+    /// A well-formed event that names the same user twice: 422, as the document's schemas cannot
+    /// say that two fields differ (400 is kept for requests that do not match the document).
+    static func selfReference(_ message: String, at location: String) -> APIError {
+        APIError(.unprocessableContent, "self_reference", message, at: location)
+    }
 }
 
 /// Suggestions a client showed a user: `{"user": "a", "candidates": ["b", "c"], "surface": "home", "at": 1700000000}`.
@@ -130,14 +136,6 @@ struct ImpressionsInput: Decodable, Sendable {
     }
 }
 
-/// A batch of events: `{"events": [...], "mode": "atomic" | "per_item"}`.
-struct EventBatch: Decodable, Sendable {
-    var events: [EventInput]
-    /// `atomic` (default): one bad event refuses the whole batch. `per_item`: good events are
-    /// written and each bad one gets its own error.
-    var mode: String?
-}
-
 /// What a write answered: the store version that holds it (every later read sees it).
 struct WriteResult: Codable, Sendable {
     struct Item: Codable, Sendable {
@@ -153,21 +151,43 @@ struct WriteResult: Codable, Sendable {
 
 /// Checks shared by every route.
 enum Validate {
-    static let maxIDBytes = 256
+    /// The longest id, in Unicode scalars (JSON Schema's `maxLength` counts the same way).
+    static let maxIDLength = 256
 
-    /// An id is 1…256 bytes of UTF-8 with no whitespace or control characters.
+    /// Characters no id may hold: whitespace, control and format characters and noncharacters of
+    /// the Basic Multilingual Plane (a Swift string holds no lone surrogate: JSON's are refused
+    /// when the body is decoded, and a surrogate range would make the pattern unusable to
+    /// validators built on Rust's regex). One table for the check and for the
+    /// pattern the OpenAPI document publishes, so a client's validator and the server agree.
+    static let refused: [ClosedRange<UInt32>] = [
+        0x0000...0x0020, 0x007F...0x00A0, 0x00AD...0x00AD, 0x0600...0x0605, 0x061C...0x061C, 0x06DD...0x06DD,
+        0x070F...0x070F, 0x0890...0x0891, 0x08E2...0x08E2, 0x1680...0x1680, 0x180E...0x180E, 0x2000...0x200F,
+        0x2028...0x202F, 0x205F...0x206F, 0x3000...0x3000, 0xFEFF...0xFEFF, 0xFFF9...0xFFFB,
+        0xFFFE...0xFFFF,
+    ]
+
+    /// The id pattern as a regular expression (ECMA-262 and Python `re` both read `\uXXXX` ranges).
+    static let idPattern: String = {
+        func u(_ v: UInt32) -> String { "\\u" + String(format: "%04X", v) }
+        return "^[^" + refused.map { $0.lowerBound == $0.upperBound ? u($0.lowerBound) : u($0.lowerBound) + "-" + u($0.upperBound) }.joined() + "]+$"
+    }()
+
+    nonisolated(unsafe) static let idSchema: [String: Any] = [
+        "type": "string", "minLength": 1, "maxLength": maxIDLength, "pattern": idPattern,
+        "description": "An external id: 1 to \(maxIDLength) characters, no whitespace, control or format characters",
+    ]
+
+    /// An id is 1…256 Unicode scalars with none of `refused`.
     static func id(_ s: String, at location: String) throws(APIError) {
         guard !s.isEmpty else { throw APIError.invalid("must not be empty", at: location) }
-        guard s.utf8.count <= maxIDBytes else { throw APIError.invalid("is longer than \(maxIDBytes) bytes", at: location) }
+        var n = 0
         for scalar in s.unicodeScalars {
-            let p = scalar.properties
-            if p.isWhitespace || p.generalCategory == .control || p.generalCategory == .format
-                || p.generalCategory == .surrogate || p.generalCategory == .unassigned || p.generalCategory == .lineSeparator
-                || p.generalCategory == .paragraphSeparator {
+            n += 1
+            if refused.contains(where: { $0.contains(scalar.value) }) {
                 throw APIError.invalid(
-                    "contains a whitespace, control or unassigned character (U+\(String(scalar.value, radix: 16, uppercase: true)))",
-                    at: location)
+                    "contains a whitespace, control or format character (U+\(String(format: "%04X", scalar.value)))", at: location)
             }
         }
+        guard n <= maxIDLength else { throw APIError.invalid("is longer than \(maxIDLength) characters", at: location) }
     }
 }

@@ -9,7 +9,7 @@ final class ServerMetrics: Sendable {
     private static let latencyBuckets: [Duration] = [
         .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
         .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
-        .milliseconds(500), .seconds(1), .seconds(5),
+        .milliseconds(500), .seconds(1), .seconds(5), .seconds(15), .seconds(60),
     ]
 
     private func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {

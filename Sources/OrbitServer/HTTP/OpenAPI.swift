@@ -4,7 +4,13 @@ import OrbitCore
 /// The OpenAPI 3.1 document of the API, made from the same route table the router serves, so the
 /// two cannot drift apart.
 enum OpenAPIDocument {
-    static func json(_ routes: [RouteSpec]) -> [UInt8] {
+    /// What the document depends on besides the routes: limits and whether reads need a token.
+    struct Settings: Sendable {
+        var maxBatch: Int
+        var readTokenRequired: Bool
+    }
+
+    static func json(_ routes: [RouteSpec], settings: Settings) -> [UInt8] {
         var paths: [String: [String: Any]] = [:]
         for r in routes {
             let path = r.path.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
@@ -17,17 +23,30 @@ enum OpenAPIDocument {
             if let body = r.body {
                 op["requestBody"] = ["required": true, "content": ["application/json": ["schema": ref(body)]]]
             }
-            if r.access != .open { op["security"] = [["bearer": [String]()]] }
+            switch r.access {
+            case .open: op["security"] = [[String: [String]]()]
+            case .write: op["security"] = [["bearer": [String]()]]
+            // Without a read token configured, reads take a request with or without a token.
+            case .read: op["security"] = settings.readTokenRequired ? [["bearer": [String]()]] : [[String: [String]](), ["bearer": [String]()]]
+            }
             paths["/" + path, default: [:]][r.method.rawValue.lowercased()] = op
         }
         let doc: [String: Any] = [
             "openapi": "3.1.0",
             "info": [
                 "title": "Orbit", "version": "1",
-                "description": "Who to follow and what to read. Writes and admin routes need a bearer write token; reads need a read token when the server is configured with one.",
+                "description": """
+                    Who to follow and what to read. This document is the contract: the server checks every body against \
+                    these schemas (unknown fields, null and wrong types are refused with 400) and answers only the statuses \
+                    listed. 400 means the request does not match this document; 422 means it does, but the data refuses it \
+                    (a user following themselves, an interaction with a post that does not exist). Writes and admin routes \
+                    need a bearer write token. Reads need a read (or write) token when the server is configured with one \
+                    (ORBIT_READ_TOKENS); this server \(settings.readTokenRequired ? "is" : "is not"), and the reads' security \
+                    says so. A method a path does not list answers 405 with Allow.
+                    """,
             ],
             "paths": paths,
-            "components": ["schemas": schemas, "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer"]]],
+            "components": ["schemas": schemas(settings), "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer"]]],
         ]
         return Array((try? JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data())
     }
@@ -40,26 +59,45 @@ enum OpenAPIDocument {
     private static func ref(_ name: String) -> [String: Any] { ["$ref": "#/components/schemas/\(name)"] }
 
     private static func parameter(_ p: RouteSpec.Parameter) -> [String: Any] {
-        var schema: [String: Any] = ["type": p.type]
+        var schema: [String: Any] = p.type == "id" ? Validate.idSchema : ["type": p.type]
         if let m = p.minimum { schema["minimum"] = m }
         if let m = p.maximum { schema["maximum"] = m }
         if let v = p.values { schema["enum"] = v }
-        if p.location == "path" { schema["minLength"] = 1; schema["maxLength"] = Validate.maxIDBytes }
         return ["name": p.name, "in": p.location, "required": p.required || p.location == "path", "description": p.description, "schema": schema]
     }
 
+    /// Every status the route can answer, each with its body.
     private static func responses(_ r: RouteSpec) -> [String: Any] {
-        let content: [String: Any] = r.response == "text"
-            ? ["text/plain": ["schema": ["type": "string"]]]
-            : ["application/json": ["schema": ref(r.response)]]
+        let content: [String: Any] = switch r.response {
+        case "text": ["text/plain": ["schema": ["type": "string"]]]
+        case "html": ["text/html": ["schema": ["type": "string"]]]
+        case "javascript": ["text/javascript": ["schema": ["type": "string"]]]
+        case "css": ["text/css": ["schema": ["type": "string"]]]
+        default: ["application/json": ["schema": ref(r.response)]]
+        }
         var out: [String: Any] = [String(r.successStatus): ["description": "success", "content": content]]
-        let error = ["description": "error", "content": ["application/json": ["schema": ref("Error")]]] as [String: Any]
-        if r.body != nil || !r.parameters.isEmpty { out["400"] = error }
-        if r.access != .open { out["401"] = error }
-        if r.parameters.contains(where: { $0.location == "path" }) { out["404"] = error }
-        if r.body != nil { out["413"] = error; out["415"] = error; out["422"] = error }
-        if r.path == "/v1/admin/refresh" { out["202"] = ["description": "started", "content": ["application/json": ["schema": ["type": "object"]]]] }
-        if r.access != .open || r.path == "/ready" { out["503"] = error }
+        func error(_ why: String) -> [String: Any] { ["description": why, "content": ["application/json": ["schema": ref("Error")]]] }
+        let isWrite = r.access == .write
+        let hasPath = r.parameters.contains { $0.location == "path" }
+        if r.body != nil || !r.parameters.isEmpty { out["400"] = error("the request does not match this document (the error says where)") }
+        if r.access != .open { out["401"] = error("no token, or not one for this route") }
+        if hasPath && !isWrite { out["404"] = error("no such user in this store") }
+        if r.body != nil {
+            out["413"] = error("the body or the batch is larger than the server takes")
+            out["415"] = error("the body is not application/json")
+        }
+        if isWrite && r.path != "/v1/admin/refresh" {
+            out["422"] = error("well formed, but refused by the data: a user naming themselves, an unknown post")
+            out["500"] = error("the store refused the write (damaged or failing); nothing was written")
+            out["503"] = error("the store is unavailable (down, disk full); nothing was written, retry")
+        }
+        if r.access == .read || r.path == "/ready" { out["503"] = error("the snapshot is still loading") }
+        if r.path.hasSuffix("/follow-recommendations") { out["409"] = error("the asked-for logic needs a model or index this server has not loaded") }
+        if r.path == "/v1/admin/refresh" {
+            out["202"] = ["description": "started", "content": ["application/json": ["schema": object(["started": boolean], required: ["started"])]]]
+            out["500"] = error("the refresh failed; the previous engine keeps serving")
+            out["409"] = error("a refresh is already running")
+        }
         return out
     }
 
@@ -70,28 +108,43 @@ enum OpenAPIDocument {
     }
 
     nonisolated(unsafe) private static let string: [String: Any] = ["type": "string"]
-    nonisolated(unsafe) private static let id: [String: Any] = ["type": "string", "minLength": 1, "maxLength": Validate.maxIDBytes]
     nonisolated(unsafe) private static let integer: [String: Any] = ["type": "integer"]
     nonisolated(unsafe) private static let number: [String: Any] = ["type": "number"]
     nonisolated(unsafe) private static let boolean: [String: Any] = ["type": "boolean"]
     private static func array(_ items: [String: Any]) -> [String: Any] { ["type": "array", "items": items] }
-    nonisolated(unsafe) private static let timestamp: [String: Any] = ["type": "integer", "minimum": 0, "maximum": 4_102_444_800,
-                                                   "description": "Unix seconds; default: the time of the request"]
 
-    nonisolated(unsafe) private static let reason: [String: Any] = [
-        "type": "string", "enum": DismissalReason.allCases.map(\.name), "description": "Why the suggestion was dismissed (default not_interested)"]
-    nonisolated(unsafe) private static let surface: [String: Any] = [
-        "type": "string", "minLength": 1, "maxLength": Validate.maxIDBytes, "description": "Where the suggestions were shown (default \"default\")"]
-
-    nonisolated(unsafe) private static let eventProperties: [String: Any] = [
-        "type": ["type": "string", "enum": EventInput.types.map(\.name),
-                 "description": EventInput.types.map { "\($0.name): \($0.fields.joined(separator: ", "))" }.joined(separator: "; ")],
-        "id": id, "follower": id, "followee": id, "user": id, "blocked": id, "author": id, "post": id, "candidate": id,
-        "kind": ["type": "string", "enum": ["view", "click", "like", "repost", "comment", "author_click"]],
-        "flags": array(["type": "string", "enum": UserFlags.all.map(\.1)]),
-        "reason": reason, "surface": surface,
-        "at": timestamp,
-    ]
+    /// The request bodies, from the same shapes the routes check.
+    private static func bodySchemas(_ settings: Settings) -> [String: Any] {
+        var out: [String: Any] = [:]
+        var mapping: [String: String] = [:]
+        for t in EventInput.types.map(\.name) {
+            out[BodyShapes.componentName(t)] = BodyShapes.event(t).schema
+            out[BodyShapes.componentName(t, single: true)] = BodyShapes.singleEvent(t).schema
+            mapping[t] = "#/components/schemas/\(BodyShapes.componentName(t))"
+        }
+        out["Event"] = [
+            "oneOf": EventInput.types.map { ref(BodyShapes.componentName($0.name)) },
+            "discriminator": ["propertyName": "type", "mapping": mapping],
+            "description": "One event; `type` says which, and which fields it needs",
+        ]
+        let events: [String: Any] = ["type": "array", "items": ref("Event"), "minItems": 1, "maxItems": settings.maxBatch]
+        out["AtomicEventBatch"] = [
+            "type": "object", "additionalProperties": false, "required": ["events"],
+            "description": "Written in one transaction: one event the data refuses refuses the batch",
+            "properties": ["events": events, "mode": ["type": "string", "enum": ["atomic"]]],
+        ]
+        out["PerItemEventBatch"] = [
+            "type": "object", "additionalProperties": false, "required": ["events", "mode"],
+            "description": "Each event checked and written on its own; the answer holds a result per event (an event that does not match Event gets its error there)",
+            "properties": ["events": ["type": "array", "items": ["type": "object"], "minItems": 1, "maxItems": settings.maxBatch],
+                           "mode": ["type": "string", "enum": ["per_item"]]],
+        ]
+        out["EventBatch"] = ["oneOf": [ref("AtomicEventBatch"), ref("PerItemEventBatch")]]
+        out["Flags"] = BodyShapes.flags.schema
+        out["Dismissal"] = BodyShapes.dismissal.schema
+        out["Impressions"] = BodyShapes.impressions(maxItems: settings.maxBatch).schema
+        return out
+    }
 
     nonisolated(unsafe) private static let modelStatus: [String: Any] = object([
         "kind": string, "path": string, "origin": string, "trainedAt": string, "parameters": integer, "users": integer,
@@ -109,20 +162,17 @@ enum OpenAPIDocument {
         "clickModel": modelStatus, "refusedModel": string, "finishedAt": string,
     ])
 
-    nonisolated(unsafe) private static let schemas: [String: Any] = [
+    private static func schemas(_ settings: Settings) -> [String: Any] {
+        responseSchemas.merging(bodySchemas(settings)) { a, _ in a }
+    }
+
+    nonisolated(unsafe) private static let responseSchemas: [String: Any] = [
         "Error": object(["error": object(["status": integer, "code": string, "message": string, "where": string],
                                          required: ["status", "code", "message"])], required: ["error"]),
         "Health": object(["status": string]),
         "Ready": object(["ready": boolean, "version": integer, "users": integer]),
         "OpenAPI": ["type": "object"],
-        "Event": object(eventProperties),
-        "EventBatch": object(["events": array(object(eventProperties, required: ["type"])),
-                              "mode": ["type": "string", "enum": ["atomic", "per_item"]]], required: ["events"]),
-        "Flags": object(["flags": eventProperties["flags"]!, "at": timestamp], required: ["flags"]),
-        "Dismissal": object(["candidate": id, "reason": reason, "at": timestamp], required: ["candidate"]),
         "Dismissals": object(["user": string, "candidates": array(string)], required: ["user", "candidates"]),
-        "Impressions": object(["user": id, "candidates": ["type": "array", "items": id, "minItems": 1], "surface": surface, "at": timestamp],
-                              required: ["user", "candidates"]),
         "SimilarAccounts": object([
             "user": string,
             "items": array(object(["user": string, "reason": string, "score": number, "followerCosine": number,
@@ -153,12 +203,17 @@ enum OpenAPIDocument {
             "engagedAuthors": array(object(["author": string, "interactions": integer, "signals": array(string), "lastAt": integer])),
         ]),
         "ModelStatusReport": object([
-            "snapshot": object(["version": integer, "users": integer, "follows": integer, "posts": integer, "builtAt": string,
+            "snapshot": object(["version": integer, "users": integer, "follows": integer, "posts": integer, "interactions": integer, "builtAt": string,
                                 "ageSeconds": number, "now": integer]),
             "overlay": object(["version": integer, "changes": integer, "users": integer, "posts": integer, "needsRebuild": boolean]),
             "followModel": modelStatus, "relationIndex": modelStatus, "ranker": modelStatus, "clickModel": modelStatus,
             "refreshing": boolean, "lastRefresh": refreshReport,
         ]),
         "RefreshReport": refreshReport,
+        "TrainingCurve": object([
+            "path": string,
+            "epochs": array(object(["phase": string, "epoch": integer, "loss": number, "trainSeconds": number, "validationHR10": number,
+                                    "validationNDCG10": number, "best": boolean], required: ["phase", "epoch", "loss", "trainSeconds", "best"])),
+        ], required: ["path", "epochs"]),
     ]
 }

@@ -194,6 +194,8 @@ struct ModelStatusReport: Encodable {
         var users: Int
         var follows: Int
         var posts: Int
+        /// Interactions of every kind with the snapshot's posts.
+        var interactions: Int
         var builtAt: Date
         var ageSeconds: Double
         /// The time recommendations are made at (the latest event in the snapshot).
@@ -219,7 +221,7 @@ struct ModelStatusReport: Encodable {
         let e = s.engine
         snapshot = SnapshotInfo(
             version: e.snapshot.version, users: e.snapshot.userCount, follows: e.snapshot.followees.edgeCount,
-            posts: e.snapshot.postCount, builtAt: e.builtAt, ageSeconds: Date().timeIntervalSince(e.builtAt), now: e.now)
+            posts: e.snapshot.postCount, interactions: e.snapshot.postKindCounts.reduce(0) { $0 + Int($1) }, builtAt: e.builtAt, ageSeconds: Date().timeIntervalSince(e.builtAt), now: e.now)
         overlay = OverlayInfo(version: s.overlay.version, changes: s.overlay.changeCount, users: s.overlay.userCount,
                               posts: s.overlay.postCount, needsRebuild: s.needsRebuild)
         followModel = e.models.followStatus

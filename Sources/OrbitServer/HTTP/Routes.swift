@@ -13,7 +13,7 @@ struct RouteSpec: Sendable {
         var name: String
         /// "path" or "query".
         var location: String
-        /// "string", "integer" or "boolean".
+        /// "string", "integer", "boolean" or "id" (a string with `Validate.idSchema`).
         var type: String
         var description: String
         var required = false
@@ -42,9 +42,9 @@ struct API: Sendable {
     let service: OrbitService
     private var configuration: ServerConfiguration { service.configuration }
 
-    static let userID = RouteSpec.Parameter(name: "id", location: "path", type: "string", description: "External id of the user", required: true)
+    static let userID = RouteSpec.Parameter(name: "id", location: "path", type: "id", description: "External id of the user", required: true)
     static let candidateID = RouteSpec.Parameter(
-        name: "candidate", location: "path", type: "string", description: "External id of the dismissed account", required: true)
+        name: "candidate", location: "path", type: "id", description: "External id of the dismissed account", required: true)
     static func kParameter(max: Int, default d: Int) -> RouteSpec.Parameter {
         RouteSpec.Parameter(name: "k", location: "query", type: "integer", description: "Number of items (default \(d))", minimum: 1, maximum: max)
     }
@@ -79,7 +79,8 @@ struct API: Sendable {
             ("/v1/interactions", "interaction", "Record an interaction with a post (view, click, like, repost, comment, author_click)"),
         ]
         for (path, type, summary) in single {
-            events.append((RouteSpec(method: .post, path: path, access: .write, summary: summary, body: "Event", response: "WriteResult"),
+            events.append((RouteSpec(method: .post, path: path, access: .write, summary: summary, body: BodyShapes.componentName(type, single: true),
+                                     response: "WriteResult"),
                            { request, context in try await self.singleEvent(type, request, context) }))
         }
         events.append((RouteSpec(method: .post, path: "/v1/impressions", access: .write,
@@ -101,7 +102,7 @@ struct API: Sendable {
             (RouteSpec(method: .get, path: "/v1/users/:id/similar", access: .read,
                        summary: "Accounts like this one: follower overlap, reordered by the follow model's embeddings",
                        parameters: [Self.userID, Self.kParameter(max: maxK, default: 20), Self.explain,
-                                    .init(name: "for", location: "query", type: "string",
+                                    .init(name: "for", location: "query", type: "id",
                                           description: "Viewer: leave out the viewer's follows, blocks and dismissals")],
                        response: "SimilarAccounts"), similar),
             (RouteSpec(method: .get, path: "/v1/users/:id", access: .read, summary: "A user's summary",
@@ -126,13 +127,25 @@ struct API: Sendable {
                        parameters: [Self.kParameter(max: maxK, default: 20)], response: "Leaderboards"), leaderboards),
             (RouteSpec(method: .get, path: "/v1/model", access: .read, summary: "Snapshot and model status (version, trained at, metrics)",
                        response: "ModelStatusReport"), modelStatus),
+            (RouteSpec(method: .get, path: "/v1/model/training", access: .read,
+                       summary: "The follow model's training curve: loss and validation figures per epoch (empty before the first training)",
+                       response: "TrainingCurve"), trainingCurve),
             (RouteSpec(method: .post, path: "/v1/admin/refresh", access: .write,
                        summary: "Rebuild the snapshot now (and retrain with retrain=true); swaps atomically",
                        parameters: [.init(name: "retrain", location: "query", type: "boolean", description: "Also retrain the follow model"),
                                     .init(name: "wait", location: "query", type: "boolean", description: "Answer when done (default: 202 at once)")],
                        response: "RefreshReport"), refresh),
         ]
-        return [("operations", operations), ("events", events), ("users", users),
+        let dashboard: [(RouteSpec, Handler)] = [
+            (RouteSpec(method: .get, path: "/dashboard", access: .open,
+                       summary: "The dashboard (overview, user explorer, leaderboards); its data comes from the read routes, with the read token when one is needed",
+                       response: "html"), { _, _ in Self.asset(DashboardAssets.page, "text/html; charset=utf-8") }),
+            (RouteSpec(method: .get, path: "/dashboard/app.css", access: .open, summary: "The dashboard's style", response: "css"),
+             { _, _ in Self.asset(DashboardAssets.style, "text/css; charset=utf-8") }),
+            (RouteSpec(method: .get, path: "/dashboard/app.js", access: .open, summary: "The dashboard's script", response: "javascript"),
+             { _, _ in Self.asset(DashboardAssets.script, "text/javascript; charset=utf-8") }),
+        ]
+        return [("operations", operations), ("dashboard", dashboard), ("events", events), ("users", users),
                 ("leaderboards", [rest[0]]), ("model", Array(rest[1...]))]
     }
 
@@ -170,39 +183,63 @@ struct API: Sendable {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: service.metrics.exposition())))
     }
 
+    var openAPISettings: OpenAPIDocument.Settings {
+        OpenAPIDocument.Settings(maxBatch: configuration.maxBatch, readTokenRequired: !service.auth.readTokens.isEmpty)
+    }
+
     func openAPI(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
-                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.json(routes().map(\.0)))))
+                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.json(routes().map(\.0), settings: openAPISettings))))
+    }
+
+    /// A dashboard file. The policy lets the page load only its own files and call only this server.
+    static func asset(_ text: String, _ type: String) -> Response {
+        Response(status: .ok,
+                 headers: [.contentType: type, .cacheControl: "no-cache",
+                           .contentSecurityPolicy: "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 
     // MARK: writes
 
     func batch(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let b = try await decodeBody(EventBatch.self, request)
-        guard !b.events.isEmpty else { throw APIError.invalid("must hold at least one event", at: "events") }
-        guard b.events.count <= configuration.maxBatch else {
-            throw APIError(.contentTooLarge, "batch_too_large", "\(b.events.count) events; at most \(configuration.maxBatch) per batch",
+        let body = try await decodeJSON(request)
+        guard case .object(let o) = body else { throw APIError.invalid("must be a JSON object, found \(body.typeName)", at: "body") }
+        for key in o.keys.sorted() where key != "events" && key != "mode" {
+            throw APIError.invalid("is not a field of a batch; its fields are events, mode", at: String(key.prefix(80)))
+        }
+        var mode = "atomic"
+        if let m = o["mode"] {
+            guard case .string(let s) = m, BodyShapes.batchModes.contains(s) else {
+                throw APIError.invalid("must be atomic or per_item", at: "mode")
+            }
+            mode = s
+        }
+        guard let e = o["events"] else { throw APIError.invalid("is required", at: "events") }
+        guard case .array(let items) = e else { throw APIError.invalid("must be a list of events, found \(e.typeName)", at: "events") }
+        guard !items.isEmpty else { throw APIError.invalid("must hold at least one event", at: "events") }
+        guard items.count <= configuration.maxBatch else {
+            throw APIError(.contentTooLarge, "batch_too_large", "\(items.count) events; at most \(configuration.maxBatch) per batch",
                            at: "events")
         }
         let now = Timestamp(Date().timeIntervalSince1970)
-        switch b.mode ?? "atomic" {
-        case "atomic":
-            var events: [Event] = []
-            events.reserveCapacity(b.events.count)
-            for (i, e) in b.events.enumerated() { events.append(try e.event(at: "events[\(i)]", now: now)) }
-            return try JSONResponse.make(try await write(events, paths: (0..<events.count).map { "events[\($0)]" }))
-        case "per_item":
-            return try JSONResponse.make(try await writePerItem(b.events, now: now))
-        case let other:
-            throw APIError.invalid("unknown mode \"\(other.prefix(40))\"; atomic or per_item", at: "mode")
+        if mode == "per_item" {
+            for (i, item) in items.enumerated() {
+                guard case .object = item else { throw APIError.invalid("must be a JSON object, found \(item.typeName)", at: "events[\(i)]") }
+            }
+            return try JSONResponse.make(try await writePerItem(items, now: now))
         }
+        var events: [Event] = []
+        events.reserveCapacity(items.count)
+        for (i, item) in items.enumerated() {
+            events.append(try EventInput.checked(item, at: "events[\(i)]").event(at: "events[\(i)]", now: now))
+        }
+        return try JSONResponse.make(try await write(events, paths: (0..<events.count).map { "events[\($0)]" }))
     }
 
     func singleEvent(_ type: String, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        var e = try await decodeBody(EventInput.self, request)
-        if let t = e.type, t != type {
-            throw APIError.invalid("this route records \(type) events; send \"\(t)\" events to /v1/events", at: "type")
-        }
+        let checked = try BodyShapes.singleEvent(type).check(try await decodeJSON(request), at: "")
+        var e = EventInput(checked: checked)
         e.type = type
         let event = try e.event(at: "", now: Timestamp(Date().timeIntervalSince1970))
         return try JSONResponse.make(try await write([event], paths: [""]))
@@ -210,7 +247,7 @@ struct API: Sendable {
 
     func flags(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let id = try pathID(context)
-        var e = try await decodeBody(EventInput.self, request)
+        var e = EventInput(checked: try BodyShapes.flags.check(try await decodeJSON(request), at: ""))
         e.type = "flags"
         e.user = id
         let event = try e.event(at: "", now: Timestamp(Date().timeIntervalSince1970))
@@ -219,8 +256,7 @@ struct API: Sendable {
 
     func dismiss(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let id = try pathID(context)
-        var e = try await decodeBody(EventInput.self, request)
-        if let t = e.type, t != "dismiss" { throw APIError.invalid("this route records dismiss events", at: "type") }
+        var e = EventInput(checked: try BodyShapes.dismissal.check(try await decodeJSON(request), at: ""))
         e.type = "dismiss"
         e.user = id
         let event = try e.event(at: "", now: Timestamp(Date().timeIntervalSince1970))
@@ -234,11 +270,11 @@ struct API: Sendable {
     }
 
     func impressions(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let input = try await decodeBody(ImpressionsInput.self, request)
-        guard input.candidates.count <= configuration.maxBatch else {
-            throw APIError(.contentTooLarge, "batch_too_large", "\(input.candidates.count) candidates; at most \(configuration.maxBatch)",
-                           at: "candidates")
-        }
+        let o = try BodyShapes.impressions(maxItems: configuration.maxBatch).check(try await decodeJSON(request), at: "")
+        let e = EventInput(checked: o)
+        var candidates: [String] = []
+        if case .array(let items)? = o["candidates"] { for case .string(let c) in items { candidates.append(c) } }
+        let input = ImpressionsInput(user: e.user ?? "", candidates: candidates, surface: e.surface, at: e.at)
         let events = try input.events(now: Timestamp(Date().timeIntervalSince1970))
         return try JSONResponse.make(try await write(events, paths: events.indices.map { "candidates[\($0)]" }))
     }
@@ -266,16 +302,16 @@ struct API: Sendable {
         return WriteResult(version: version, accepted: events.count, rejected: 0, results: nil)
     }
 
-    private func writePerItem(_ inputs: [EventInput], now: Timestamp) async throws -> WriteResult {
+    private func writePerItem(_ inputs: [JSONValue], now: Timestamp) async throws -> WriteResult {
         try await prioritised { try await self.writePerItemNow(inputs, now: now) }
     }
 
-    private func writePerItemNow(_ inputs: [EventInput], now: Timestamp) async throws -> WriteResult {
+    private func writePerItemNow(_ inputs: [JSONValue], now: Timestamp) async throws -> WriteResult {
         var items: [WriteResult.Item] = []
         var good: [(Int, Event)] = []
         for (i, input) in inputs.enumerated() {
             do {
-                good.append((i, try input.event(at: "events[\(i)]", now: now)))
+                good.append((i, try EventInput.checked(input, at: "events[\(i)]").event(at: "events[\(i)]", now: now)))
             } catch {
                 items.append(.init(index: i, ok: false, error: Self.detail(error)))
             }
@@ -447,10 +483,26 @@ struct API: Sendable {
             state: s, refreshing: await service.refresher.running, lastRefresh: await service.refresher.lastReport))
     }
 
+    func trainingCurve(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        struct Curve: Encodable { var path: String; var epochs: [TrainingCurve.Epoch] }
+        let path = service.refresher.files.epochsCSV
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return try JSONResponse.make(Curve(path: path, epochs: [])) }
+        do {
+            return try JSONResponse.make(Curve(path: path, epochs: try TrainingCurve.epochs(csv: text)))
+        } catch {
+            throw APIError(.internalServerError, "unreadable_curve", "\(error)")
+        }
+    }
+
     func refresh(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let q = Query(request)
         let retrain = try q.bool("retrain"), wait = try q.bool("wait")
         let refresher = service.refresher
+        // One refresh at a time: a second one would only queue behind it (and a client retrying
+        // 202s would pile them up), so it is refused until the running one ends.
+        if await refresher.running {
+            throw APIError(.conflict, "refresh_running", "a refresh is running; GET /v1/model says when it ends (refreshing: false), then retry")
+        }
         if wait {
             do {
                 return try JSONResponse.make(try await refresher.refresh(retrain: retrain))
@@ -472,7 +524,8 @@ struct API: Sendable {
 
     // MARK: bodies
 
-    private func decodeBody<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
+    /// The body as JSON, checked for media type, size and syntax; its shape is checked by the route.
+    private func decodeJSON(_ request: Request) async throws -> JSONValue {
         if let ct = request.headers[.contentType], !ct.lowercased().hasPrefix("application/json") {
             throw APIError(.unsupportedMediaType, "unsupported_media_type", "send JSON with Content-Type: application/json", at: "Content-Type")
         }
@@ -483,11 +536,16 @@ struct API: Sendable {
             throw APIError(.contentTooLarge, "body_too_large", "the body is larger than \(configuration.maxBodyBytes) bytes", at: "body")
         }
         guard buffer.readableBytes > 0 else { throw APIError.invalid("is empty; send a JSON object", at: "body") }
+        let bytes = Data(buffer.readableBytesView)
+        // Foundation's parser drops a byte-order mark that starts a string ("\u{FEFF}u1" would
+        // name "u1"); no field of this API takes the character, so a body holding it is refused.
+        if JSONValue.holdsByteOrderMark(bytes) {
+            throw APIError.invalid("contains U+FEFF (a byte-order mark), which no field of this API takes", at: "body")
+        }
         do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
-        } catch let e as DecodingError {
-            let d = DecodingErrorDescription(e)
-            throw APIError.invalid(d.what, at: d.path.isEmpty ? "body" : d.path)
+            return try JSONValue.parse(bytes)
+        } catch {
+            throw APIError.invalid("is not valid JSON (\((error as NSError).userInfo[NSDebugDescriptionErrorKey] ?? "a syntax error"))", at: "body")
         }
     }
 }
@@ -510,9 +568,10 @@ struct Query {
 
     func bool(_ name: String) throws(APIError) -> Bool {
         guard let raw = self[name] else { return false }
-        switch raw.lowercased() {
-        case "", "true", "1", "yes": return true
-        case "false", "0", "no": return false
+        // Exactly the document's booleans: a client that sends "1" or "yes" learns it at once.
+        switch raw {
+        case "true": return true
+        case "false": return false
         default: throw APIError.invalid("must be true or false, found \"\(raw.prefix(40))\"", at: name)
         }
     }

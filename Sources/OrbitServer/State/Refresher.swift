@@ -68,7 +68,7 @@ actor Refresher {
             reason: "it was trained on \(m.configuration.userCount) users and this store has \(snapshot.userCount): another id space; retrain on this store")
     }
 
-    var files: ModelFiles { ModelFiles(followModel: configuration.followModel, clickModel: configuration.clickModel) }
+    nonisolated var files: ModelFiles { ModelFiles(followModel: configuration.followModel, clickModel: configuration.clickModel) }
 
     var builder: EngineBuilder {
         var blend = BlendConfig()

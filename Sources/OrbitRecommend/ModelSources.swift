@@ -95,7 +95,7 @@ public struct ModelGraphSource: CandidateSource {
         var pool: [Candidate] = []
         pool.reserveCapacity(min(budget, neighbourhood.reduce(0) { $0 + $1.count }))
         // The scratch counters mark who is in already: cheaper than hashing two thousand users.
-        r.scratch.with { seen in
+        r.scratch.with(users: r.view.userCount) { seen in
             for list in neighbourhood {
                 // Users beyond the scratch (none today: every list comes from the snapshot) could
                 // not be scored by a model trained on it either.

@@ -41,6 +41,7 @@ public final class ExpansionScratch: @unchecked Sendable {
         row.withUnsafeBufferPointer { row in
             for u in row where u != skip {
                 let i = Int(u)
+                assert(i < users, "user \(i) beyond the scratch set's \(users): size the set by the live view")
                 if c[i] == 0 { t[n] = u; n &+= 1 }
                 c[i] &+= 1
             }
@@ -56,6 +57,7 @@ public final class ExpansionScratch: @unchecked Sendable {
         row.withUnsafeBufferPointer { row in
             for u in row {
                 let i = Int(u)
+                assert(i < users, "user \(i) beyond the scratch set's \(users): size the set by the live view")
                 if c[i] == 0 { t[n] = u; n &+= 1 }
                 c[i] &+= 1
                 wt[i] += w
@@ -68,6 +70,7 @@ public final class ExpansionScratch: @unchecked Sendable {
     @inline(__always)
     func insert(_ u: UserIndex) -> Bool {
         let i = Int(u)
+        assert(i < users, "user \(i) beyond the scratch set's \(users): size the set by the live view")
         guard count[i] == 0 else { return false }
         count[i] = 1
         touchedStorage[touchedCount] = u
@@ -117,17 +120,24 @@ public final class ExpansionScratch: @unchecked Sendable {
     }
 }
 
-/// Hands out cleared `ExpansionScratch` sets sized for a snapshot and takes them back, so a busy
-/// server reuses a few sets instead of allocating megabytes per request.
+/// Hands out cleared `ExpansionScratch` sets and takes them back, so a busy server reuses a few
+/// sets instead of allocating megabytes per request. A set covers every user index the request
+/// can meet: the overlay adds users above the snapshot's, so each call says how many there are
+/// now, and a set too small for that is replaced (with headroom, so a growing overlay does not
+/// reallocate per request).
 public final class ScratchPool: Sendable {
     private let users: Int
     private let free = Mutex<[ExpansionScratch]>([])
 
+    /// Sets for at least `users` users (the snapshot's count).
     public init(users: Int) { self.users = users }
 
-    /// Runs `body` with a cleared scratch set of its own.
-    func with<R>(_ body: (ExpansionScratch) -> R) -> R {
-        let s = free.withLock { $0.popLast() } ?? ExpansionScratch(users: users)
+    /// Runs `body` with a cleared scratch set of its own covering user indices below `needed`
+    /// (the live view's `userCount`).
+    func with<R>(users needed: Int, _ body: (ExpansionScratch) -> R) -> R {
+        let pooled = free.withLock { $0.popLast() }
+        let s = pooled.flatMap { $0.users >= needed ? $0 : nil }
+            ?? ExpansionScratch(users: max(users, needed + needed / 16 + 64))
         defer {
             s.clear()
             free.withLock { if $0.count < 16 { $0.append(s) } }

@@ -69,7 +69,7 @@ public struct SimilarAccounts: Sendable {
         let perRow = max(1, min(config.perFollower, config.edges / followers.count))
         let sampled = followers.count
         // Follower overlap: how many sampled followers follow each account.
-        let overlap: [(user: UserIndex, shared: Int, cosine: Float)] = scratch.with { c in
+        let overlap: [(user: UserIndex, shared: Int, cosine: Float)] = scratch.with(users: view.userCount) { c in
             for f in followers { c.add(row: s.followees.row(f).suffix(perRow), skipping: anchor) }
             var all: [(UserIndex, Int, Float)] = []
             all.reserveCapacity(c.touched.count)
@@ -200,7 +200,7 @@ public struct NetworkRecentFollowsSource: CandidateSource {
 
     public func candidates(for r: FollowRequest, limit: Int, filtered: inout FilterCounts) -> [Candidate] {
         let s = r.view.snapshot
-        return r.scratch.with { c in
+        return r.scratch.with(users: r.view.userCount) { c in
             for f in r.eligibility.followees.prefix(max(0, limits.followees)) {
                 c.add(row: recent.byFollower.row(f), skipping: r.user)
                 if let added = r.view.overlay.followsAdded[f], !added.isEmpty { c.add(row: ArraySlice(added.sorted()), skipping: r.user) }

@@ -100,7 +100,7 @@ public struct FolloweesOfFolloweesSource: CandidateSource {
 
     /// Each reached user with the number of followees that follow it, in no particular order.
     public func counts(for r: FollowRequest) -> [(user: UserIndex, count: Int)] {
-        r.scratch.with { c in
+        r.scratch.with(users: r.view.userCount) { c in
             count(r, into: c)
             return c.touched.map { ($0, Int(c.count[Int($0)])) }
         }
@@ -115,7 +115,7 @@ public struct FolloweesOfFolloweesSource: CandidateSource {
 
     public func candidates(for r: FollowRequest, limit: Int, filtered: inout FilterCounts) -> [Candidate] {
         let s = r.view.snapshot
-        return r.scratch.with { c in
+        return r.scratch.with(users: r.view.userCount) { c in
             count(r, into: c)
             // Ties go to the more followed user (a common, cheap prior), then to the lower index.
             let best = c.bestEligible(limit: limit, for: r, filtered: &filtered) { u, n, _ in
@@ -139,7 +139,7 @@ public struct CoFollowersSource: CandidateSource {
     public func candidates(for r: FollowRequest, limit: Int, filtered: inout FilterCounts) -> [Candidate] {
         let s = r.view.snapshot
         // Co-followers, by how many of the user's followees they also follow.
-        let top: [(UserIndex, Int32)] = r.scratch.with { shared in
+        let top: [(UserIndex, Int32)] = r.scratch.with(users: r.view.userCount) { shared in
             let followees = r.eligibility.followees.prefix(max(0, limits.followees))
             let perRow = limits.perRow(followees.count)
             for f in followees { shared.add(row: s.followers.row(f).prefix(perRow), skipping: r.user) }
@@ -151,7 +151,7 @@ public struct CoFollowersSource: CandidateSource {
             }
         }
         // Their followees, weighted by the co-followers' shared counts.
-        return r.scratch.with { c in
+        return r.scratch.with(users: r.view.userCount) { c in
             let perRow = limits.perRow(top.count)
             for (w, n) in top { c.add(row: s.followees.row(w).prefix(perRow), weight: Float(n)) }
             let best = c.bestEligible(limit: limit, for: r, filtered: &filtered) { _, _, weight in weight }

@@ -11,6 +11,31 @@ private func activeUser(_ f: ServerFixture) -> String {
     return "u\(u)"
 }
 
+/// Users added since the snapshot, following each other: the expansion's counters cover the
+/// overlay's users, not only the snapshot's (they were sized by the snapshot, and a new user
+/// following new users wrote past them: heap corruption, seen as a crash of `orbit serve`).
+@Suite struct OverlayExpansionTests {
+    @Test func aNewUserFollowingNewUsersIsServedWithoutTheirFolloweesAndWithinBounds() async throws {
+        let f = try await ServerFixture.make(users: 80)
+        defer { f.remove() }
+        _ = try await f.service.refresh(retrain: true)  // the ranker's union is what reaches the overlay's users
+        try await f.withRouter { c in
+            let follows = [("ox-a", "ox-b"), ("ox-a", "ox-e"), ("ox-b", "ox-c"), ("ox-b", "ox-d"), ("ox-e", "ox-c"), ("ox-e", "ox-d")]
+            let events = follows.map { #"{"type": "follow", "follower": "\#($0.0)", "followee": "\#($0.1)"}"# }.joined(separator: ",")
+            #expect(try await c.post("/v1/events", #"{"events": [\#(events)]}"#).status == 200)
+            // The ranked union marks the user's own (new) followees as seen: they are never suggested.
+            for logic in ["", "&logic=graph", "&logic=simple", "&logic=none"] {
+                let r = try await c.get("/v1/users/ox-a/follow-recommendations?k=50&explain=true\(logic)")
+                #expect(r.status == 200)
+                let suggested = users(r)
+                #expect(!suggested.isEmpty && !suggested.contains("ox-b") && !suggested.contains("ox-e"), "\(logic): \(suggested)")
+            }
+            #expect(try await c.get("/v1/users/ox-a/feed?k=10").status == 200)
+            #expect(try await c.get("/v1/users/ox-b/similar?k=5").status == 200)
+        }
+    }
+}
+
 @Suite struct OperationRouteTests {
     @Test func healthReadyMetricsAndOpenAPIAnswer() async throws {
         let f = try await ServerFixture.make()

@@ -224,28 +224,63 @@ public final class PostgresStore: Store {
 
     /// `withConnection`, waiting at most `configuration.leaseTimeout` for the connection. A body
     /// never starts after the deadline has answered, so a timed-out write is surely not stored.
+    /// The deadline answers at once: the lease is left to end in the background rather than
+    /// awaited (a task group would wait for it, and a pool that is reconnecting may not give the
+    /// request up when cancelled, which held callers, and every write queued behind them, for as
+    /// long as the database stayed unreachable).
     private func leased<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let race = LeaseRace()
         let (client, timeout, name) = (self.client, configuration.leaseTimeout, configuration.description)
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await client.withConnection { conn in
-                    guard race.win(1) else { throw CancellationError() }
-                    return try await body(conn)
+        let answer = Answer<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                answer.set(continuation)
+                let lease = Task {
+                    do {
+                        let value = try await client.withConnection { conn in
+                            guard race.win(1) else { throw CancellationError() }
+                            return try await body(conn)
+                        }
+                        answer.resume(.success(value))
+                    } catch {
+                        answer.resume(.failure(error))
+                    }
+                }
+                Task {
+                    try? await Task.sleep(for: timeout)
+                    guard race.win(2) else { return }
+                    lease.cancel()
+                    answer.resume(.failure(StoreError.unavailable("\(name): no connection within \(timeout); the database is down or unreachable")))
                 }
             }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                guard race.win(2) else { return nil }
-                throw StoreError.unavailable("\(name): no connection within \(timeout); the database is down or unreachable")
+        } onCancel: {
+            if race.win(2) { answer.resume(.failure(CancellationError())) }
+        }
+    }
+
+    /// The one continuation of a lease, resumed by whichever of the lease, the deadline or a
+    /// cancellation answers first (later answers are dropped).
+    private final class Answer<T: Sendable>: Sendable {
+        private let state = Mutex<(continuation: CheckedContinuation<T, any Error>?, early: Result<T, any Error>?, done: Bool)>((nil, nil, false))
+
+        func set(_ c: CheckedContinuation<T, any Error>) {
+            let early: Result<T, any Error>? = state.withLock {
+                if let e = $0.early { $0.early = nil; $0.done = true; return e }
+                $0.continuation = c
+                return nil
             }
-            while let result = try await group.next() {
-                if let value = result {
-                    group.cancelAll()
-                    return value
-                }
+            if let early { c.resume(with: early) }
+        }
+
+        func resume(_ r: Result<T, any Error>) {
+            let c: CheckedContinuation<T, any Error>? = state.withLock {
+                guard !$0.done else { return nil }
+                guard let c = $0.continuation else { if $0.early == nil { $0.early = r }; return nil }
+                $0.continuation = nil
+                $0.done = true
+                return c
             }
-            throw CancellationError()
+            c?.resume(with: r)
         }
     }
 

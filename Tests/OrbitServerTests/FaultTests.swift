@@ -338,13 +338,21 @@ final class OwnPostgres: Sendable {
         return (status >> 8) & 0xFF
     }
 
-    func start() throws {
-        try #require(try Self.run(asPostgres + ["\(bin)/pg_ctl", "-D", "\(dir)/data", "-l", "\(dir)/server.log", "-w",
+    /// Runs a command on a thread of its own: a blocking waitpid on one of the cooperative pool's
+    /// two threads (two cores) stalled every other test's requests for as long as `pg_ctl` took.
+    static func runOffPool(_ args: [String]) async throws -> Int32 {
+        try await withCheckedThrowingContinuation { c in
+            Thread.detachNewThread { c.resume(with: Result { try run(args) }) }
+        }
+    }
+
+    func start() async throws {
+        try #require(try await Self.runOffPool(asPostgres + ["\(bin)/pg_ctl", "-D", "\(dir)/data", "-l", "\(dir)/server.log", "-w",
                                                 "-o", "-p \(port) -k \(dir) -c listen_addresses=127.0.0.1", "start"]) == 0)
     }
 
-    func stop() throws {
-        try #require(try Self.run(asPostgres + ["\(bin)/pg_ctl", "-D", "\(dir)/data", "-m", "fast", "-w", "stop"]) == 0)
+    func stop() async throws {
+        try #require(try await Self.runOffPool(asPostgres + ["\(bin)/pg_ctl", "-D", "\(dir)/data", "-m", "fast", "-w", "stop"]) == 0)
     }
 
     func remove() {
@@ -365,10 +373,12 @@ struct PostgresRestartTests {
         var code: String?
     }
 
-    @Test func twoReplicasKeepReadingRefuseWritesClearlyWhileTheDatabaseIsDownAndReconnectByThemselves() async throws {
+    // A hang (a request never answered) fails the test instead of holding the suite.
+    @Test(.timeLimit(.minutes(3)))
+    func twoReplicasKeepReadingRefuseWritesClearlyWhileTheDatabaseIsDownAndReconnectByThemselves() async throws {
         let pg = try OwnPostgres()
         defer { pg.remove() }
-        try pg.start()
+        try await pg.start()
         let server = try PostgresStore.Configuration(url: pg.url)
         try await PostgresStore.createDatabase("orbit_restart", server: server)
         let dir = NSTemporaryDirectory() + "orbit-restart-" + UUID().uuidString
@@ -395,13 +405,18 @@ struct PostgresRestartTests {
                     try await withThrowingTaskGroup(of: [Outcome].self) { group in
                         for (i, c) in clients.enumerated() {
                             group.addTask {
-                                var out: [Outcome] = [], n = 0
+                                var out: [Outcome] = [], count = 0
                                 while await !stop.isSet {
-                                    let read = try await c.get("/v1/users/u\(n % 200)/follow-recommendations?k=5")
+                                    let n = count
+                                    let read = try await answered(within: .seconds(20), "read \(n) on replica \(i) at \(seconds()) s") {
+                                        try await c.get("/v1/users/u\(n % 200)/follow-recommendations?k=5")
+                                    }
                                     out.append(Outcome(replica: i, write: false, at: seconds(), status: read.status, code: read.error["code"] as? String))
-                                    let w = try await c.post("/v1/follows", #"{"follower": "load-\#(i)-\#(n)", "followee": "u\#(n % 200)"}"#)
+                                    let w = try await answered(within: .seconds(20), "write \(n) on replica \(i) at \(seconds()) s") {
+                                        try await c.post("/v1/follows", #"{"follower": "load-\#(i)-\#(n)", "followee": "u\#(n % 200)"}"#)
+                                    }
                                     out.append(Outcome(replica: i, write: true, at: seconds(), status: w.status, code: w.error["code"] as? String))
-                                    n += 1
+                                    count += 1
                                     try await Task.sleep(for: .milliseconds(50))
                                 }
                                 return out
@@ -412,29 +427,37 @@ struct PostgresRestartTests {
                 }
                 var times: [String: Double] = [:]
                 try await Task.sleep(for: .seconds(2))
-                try pg.stop()
+                print("restart test: stopping the database at \(seconds()) s")
+                try await pg.stop()
                 times["down"] = seconds()
                 // Longer than the store's lease timeout (3 s): a write that waits for a connection
                 // from the start of the outage must give up before the database is back.
                 try await Task.sleep(for: .seconds(5))
-                try pg.start()
+                try await pg.start()
                 times["up"] = seconds()
+                print("restart test: database back at \(seconds()) s")
                 // Both replicas write again by themselves, and a write through A reaches B.
                 for (i, c) in clients.enumerated() {
                     while seconds() < times["up"]! + 30 {
-                        if try await c.post("/v1/follows", #"{"follower": "back-\#(i)", "followee": "u1"}"#).status == 200 { break }
+                        let r = try await answered(within: .seconds(20), "write back-\(i) at \(seconds()) s") {
+                            try await c.post("/v1/follows", #"{"follower": "back-\#(i)", "followee": "u1"}"#)
+                        }
+                        if r.status == 200 { break }
                         try await Task.sleep(for: .milliseconds(100))
                     }
                     times["write\(i)"] = seconds()
                 }
                 let written = seconds()
                 while seconds() < written + 30 {
-                    if try await clients[1].get("/v1/users/back-0").object["followees"] as? Int == 1 { break }
+                    let r = try await answered(within: .seconds(20), "read back-0 at \(seconds()) s") { try await clients[1].get("/v1/users/back-0") }
+                    if r.object["followees"] as? Int == 1 { break }
                     try await Task.sleep(for: .milliseconds(50))
                 }
                 times["converged"] = seconds()
+                print("restart test: converged at \(seconds()) s; stopping the load")
                 await stop.set()
                 let outcomes = try await load.value
+                print("restart test: load stopped at \(seconds()) s")
                 for c in clients { #expect(try await c.get("/health").status == 200) }
                 return (outcomes, times)
             }

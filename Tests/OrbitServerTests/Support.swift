@@ -6,6 +6,7 @@ import OrbitCore
 import OrbitServer
 import OrbitStore
 import OrbitSynth
+import Synchronization
 import Testing
 
 /// A service over a small generated network in a fresh SQLite store, and helpers to talk HTTP to it.
@@ -131,3 +132,31 @@ struct HTTPTestClient: Sendable {
 
 /// Users a recommendation answer lists.
 func users(_ r: HTTPResult) -> [String] { r.items.compactMap { $0["user"] as? String } }
+
+/// A request that got no answer within its limit.
+struct Unanswered: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// `body`'s result, or `Unanswered` once `limit` has passed without one. The body is left to end
+/// on its own: a request that is never answered fails its test instead of holding the whole suite
+/// (a test's time limit records the issue but still waits for the test's tasks).
+func answered<T: Sendable>(within limit: Duration, _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
+        let once = Once(c)
+        Task { do { once.finish(.success(try await body())) } catch { once.finish(.failure(error)) } }
+        Task {
+            try? await Task.sleep(for: limit)
+            once.finish(.failure(Unanswered(description: "\(what): no answer within \(limit)")))
+        }
+    }
+}
+
+/// A continuation resumed by the first of several answers.
+private final class Once<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<T, any Error>?>
+    init(_ c: CheckedContinuation<T, any Error>) { continuation = Mutex(c) }
+    func finish(_ r: Result<T, any Error>) {
+        continuation.withLock { c in let taken = c; c = nil; return taken }?.resume(with: r)
+    }
+}

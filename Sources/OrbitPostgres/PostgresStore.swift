@@ -249,8 +249,9 @@ public final class PostgresStore: Store {
                 Task {
                     try? await Task.sleep(for: timeout)
                     guard race.win(2) else { return }
-                    lease.cancel()
+                    // Answer first: the cancelled lease fails too (requestCancelled), and must not be the answer.
                     answer.resume(.failure(StoreError.unavailable("\(name): no connection within \(timeout); the database is down or unreachable")))
+                    lease.cancel()
                 }
             }
         } onCancel: {

@@ -371,6 +371,7 @@ struct PostgresRestartTests {
         var at: Double
         var status: Int
         var code: String?
+        var message: String? = nil
     }
 
     // A hang (a request never answered) fails the test instead of holding the suite.
@@ -415,7 +416,8 @@ struct PostgresRestartTests {
                                     let w = try await answered(within: .seconds(20), "write \(n) on replica \(i) at \(seconds()) s") {
                                         try await c.post("/v1/follows", #"{"follower": "load-\#(i)-\#(n)", "followee": "u\#(n % 200)"}"#)
                                     }
-                                    out.append(Outcome(replica: i, write: true, at: seconds(), status: w.status, code: w.error["code"] as? String))
+                                    out.append(Outcome(replica: i, write: true, at: seconds(), status: w.status, code: w.error["code"] as? String,
+                                                       message: w.error["message"] as? String))
                                     count += 1
                                     try await Task.sleep(for: .milliseconds(50))
                                 }
@@ -430,9 +432,19 @@ struct PostgresRestartTests {
                 print("restart test: stopping the database at \(seconds()) s")
                 try await pg.stop()
                 times["down"] = seconds()
-                // Longer than the store's lease timeout (3 s): a write that waits for a connection
-                // from the start of the outage must give up before the database is back.
-                try await Task.sleep(for: .seconds(5))
+                // One write through each replica while the database is surely down, whatever the
+                // load managed on a busy machine: each must be refused with 503.
+                var probes: [Outcome] = []
+                for (i, c) in clients.enumerated() {
+                    let w = try await answered(within: .seconds(20), "probe write on replica \(i) at \(seconds()) s") {
+                        try await c.post("/v1/follows", #"{"follower": "probe-\#(i)", "followee": "u1"}"#)
+                    }
+                    probes.append(Outcome(replica: i, write: true, at: seconds(), status: w.status, code: w.error["code"] as? String))
+                }
+                // Down longer than the store's lease timeout (3 s): a write that waits for a
+                // connection from the start of the outage must give up before the database is back.
+                let downFor = 5.0 - (seconds() - times["down"]!)
+                if downFor > 0 { try await Task.sleep(for: .milliseconds(Int(downFor * 1_000))) }
                 try await pg.start()
                 times["up"] = seconds()
                 print("restart test: database back at \(seconds()) s")
@@ -456,7 +468,7 @@ struct PostgresRestartTests {
                 times["converged"] = seconds()
                 print("restart test: converged at \(seconds()) s; stopping the load")
                 await stop.set()
-                let outcomes = try await load.value
+                let outcomes = try await load.value + probes
                 print("restart test: load stopped at \(seconds()) s")
                 for c in clients { #expect(try await c.get("/health").status == 200) }
                 return (outcomes, times)
@@ -468,9 +480,9 @@ struct PostgresRestartTests {
         let reads = outcomes.filter { !$0.write }, writes = outcomes.filter(\.write)
         #expect(reads.allSatisfy { $0.status == 200 }, "reads failed: \(reads.filter { $0.status != 200 }.prefix(5).map { "\($0.status) \($0.code ?? "")" })")
         let refused = writes.filter { $0.status != 200 }
-        #expect(!refused.isEmpty, "no write was refused while the database was down")
+        #expect(refused.count >= 2, "the two writes sent while the database was down were not both refused")
         #expect(refused.allSatisfy { $0.status == 503 && $0.code == "store_unavailable" },
-                "writes refused otherwise: \(refused.filter { $0.status != 503 }.prefix(5).map { "\($0.status) \($0.code ?? "")" })")
+                "writes refused otherwise: \(refused.filter { $0.status != 503 }.prefix(5).map { "\($0.status) \($0.code ?? "") \($0.message ?? "")" })")
         // Every refusal falls in the outage (plus the time a pooled connection takes to notice it is gone).
         #expect(refused.allSatisfy { $0.at >= down - 0.5 && $0.at <= up + 10 })
         let first503 = refused.map(\.at).min() ?? 0, last503 = refused.map(\.at).max() ?? 0

@@ -51,7 +51,8 @@ extension HTTPClient {
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = chunked ? .bytes(body, length: .unknown) : .bytes(ByteBuffer(bytes: body)) }
-        let response = try await execute(request, timeout: .seconds(20))
+        // A liveness bound, not a latency one: the suite runs 60 suites at once on two cores.
+        let response = try await execute(request, timeout: .seconds(60))
         let status = Int(response.status.code)
         do {
             return RawResponse(status: status, body: Array(buffer: try await response.body.collect(upTo: 1 << 24)))

@@ -361,8 +361,11 @@ final class OwnPostgres: Sendable {
     }
 }
 
-@Suite(.enabled(if: OwnPostgres.binaries != nil || ProcessInfo.processInfo.environment["ORBIT_REQUIRE_POSTGRES"] == "1",
-                "needs PostgreSQL's server binaries; scripts/test.sh installs them"))
+/// Runs alone (`ORBIT_RESTART_TEST=1`, a separate `swift test` run of scripts/test.sh): beside the
+/// other 60 suites on two cores it has hung the whole run (a request or the test's own tasks never
+/// resumed; not yet explained, see the closing note), while alone it passes every time.
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["ORBIT_RESTART_TEST"] == "1",
+                "runs alone: ORBIT_RESTART_TEST=1 swift test --filter PostgresRestartTests (scripts/test.sh does)"))
 struct PostgresRestartTests {
     /// One request of the load and what it got.
     struct Outcome: Sendable {

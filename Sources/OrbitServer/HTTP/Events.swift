@@ -3,8 +3,9 @@ import OrbitCore
 import OrbitStore
 
 /// One event as clients send it, e.g. `{"type": "follow", "follower": "a", "followee": "b", "at": 1700000000}`.
-/// Every field but `type` is optional here; `EventInput.event(at:now:)` says which one is missing.
-struct EventInput: Decodable, Sendable {
+/// Built from a body checked against its `BodyShape` (`init(checked:)`); `event(at:now:)` then
+/// makes the store event, refusing what the data forbids (a user naming themselves).
+struct EventInput: Sendable {
     var type: String?
     var id: String?
     var follower: String?
@@ -113,7 +114,7 @@ struct EventInput: Decodable, Sendable {
 }
 
 /// Suggestions a client showed a user: `{"user": "a", "candidates": ["b", "c"], "surface": "home", "at": 1700000000}`.
-struct ImpressionsInput: Decodable, Sendable {
+struct ImpressionsInput: Sendable {
     var user: String
     var candidates: [String]
     var surface: String?

@@ -238,27 +238,23 @@ struct API: Sendable {
     }
 
     func singleEvent(_ type: String, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let checked = try BodyShapes.singleEvent(type).check(try await decodeJSON(request), at: "")
-        var e = EventInput(checked: checked)
-        e.type = type
-        let event = try e.event(at: "", now: Timestamp(Date().timeIntervalSince1970))
-        return try JSONResponse.make(try await write([event], paths: [""]))
+        try await writeOne(type, BodyShapes.singleEvent(type), request, user: nil)
     }
 
     func flags(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let id = try pathID(context)
-        var e = EventInput(checked: try BodyShapes.flags.check(try await decodeJSON(request), at: ""))
-        e.type = "flags"
-        e.user = id
-        let event = try e.event(at: "", now: Timestamp(Date().timeIntervalSince1970))
-        return try JSONResponse.make(try await write([event], paths: [""]))
+        try await writeOne("flags", BodyShapes.flags, request, user: try pathID(context))
     }
 
     func dismiss(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let id = try pathID(context)
-        var e = EventInput(checked: try BodyShapes.dismissal.check(try await decodeJSON(request), at: ""))
-        e.type = "dismiss"
-        e.user = id
+        try await writeOne("dismiss", BodyShapes.dismissal, request, user: try pathID(context))
+    }
+
+    /// A route that records one event of `type`: the body checked against `shape`, the path's user
+    /// (if the route has one) filled in.
+    private func writeOne(_ type: String, _ shape: BodyShape, _ request: Request, user: String?) async throws -> Response {
+        var e = EventInput(checked: try shape.check(try await decodeJSON(request), at: ""))
+        e.type = type
+        if let user { e.user = user }
         let event = try e.event(at: "", now: Timestamp(Date().timeIntervalSince1970))
         return try JSONResponse.make(try await write([event], paths: [""]))
     }

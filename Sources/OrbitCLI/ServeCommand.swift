@@ -9,6 +9,8 @@ import OrbitServer
 import OrbitStore
 import OrbitStore
 
+extension RetrainPlacement: ExpressibleByArgument {}
+
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve recommendations and ingest events over HTTP (JSON).",
@@ -23,7 +25,8 @@ struct Serve: AsyncParsableCommand {
             tokens are configured. Every acknowledged write is on disk before the answer (with --durability full, \
             the default, it survives a power loss) and visible to the next request; the snapshot is rebuilt every --refresh-seconds and the follow and click models retrained every \
             --retrain-seconds (or on demand: POST /v1/admin/refresh?retrain=true), then swapped in without \
-            pausing requests. Several replicas can share one PostgreSQL store (--store postgres://...); each \
+            pausing requests. Retraining runs in a child process (`orbit train all`) in the idle \
+            scheduling class at niceness --retrain-nice, so that requests keep the cores. Several replicas can share one PostgreSQL store (--store postgres://...); each \
             polls the store's change log every --poll-seconds. SIGTERM or SIGINT: stop accepting, finish \
             in-flight requests, exit. Routes: GET /openapi.json.
             """)
@@ -40,6 +43,12 @@ struct Serve: AsyncParsableCommand {
     var durability: Durability?
     @Option(help: "Rebuild the snapshot every this many seconds (0: on demand only; default 600).") var refreshSeconds: Double?
     @Option(help: "Retrain the follow and click models every this many seconds (0: on demand only; default 0).") var retrainSeconds: Double?
+    @Option(help: "Where retraining runs: process (a child `orbit train all` at --retrain-nice: requests keep the CPU, training's memory is returned; the default) or server (a thread of this process).")
+    var retrainIn: RetrainPlacement?
+    @Option(help: "CPU niceness of the retraining process, 0…19 (default 19).") var retrainNice: Int?
+    @Option(help: "Retrain in Linux's idle scheduling class, true or false: it gets a core only when no request wants it (default true).")
+    var retrainIdle: Bool?
+    @Option(help: "CPU niceness of the thread that reads and builds a new snapshot, 0…19 (default 10).") var rebuildNice: Int?
     @Option(help: "Poll the store for other replicas' writes every this many seconds (0: never; default 1).") var pollSeconds: Double?
     @Option(help: "Edges read per graph-expansion step at most (latency against reach; default \(ServerConfiguration().expansionEdges)).") var expansionEdges: Int?
     @Option(help: "Close a connection idle for this many seconds (default 60).") var idleSeconds: Double?
@@ -59,6 +68,10 @@ struct Serve: AsyncParsableCommand {
         if let durability { c.durability = durability }
         if let refreshSeconds { c.refreshSeconds = refreshSeconds }
         if let retrainSeconds { c.retrainSeconds = retrainSeconds }
+        if let retrainIn { c.retrainIn = retrainIn }
+        if let retrainNice { c.retrainNice = retrainNice }
+        if let rebuildNice { c.rebuildNice = rebuildNice }
+        if let retrainIdle { c.retrainIdle = retrainIdle }
         if let pollSeconds { c.pollSeconds = pollSeconds }
         if let expansionEdges { c.expansionEdges = expansionEdges }
         if let idleSeconds { c.idleSeconds = idleSeconds }
@@ -86,6 +99,18 @@ struct Serve: AsyncParsableCommand {
             return h
         }
         let logger = Logger(label: "orbit")
+        // Each rebuild allocates a new snapshot (arrays of hundreds of megabytes at a million users)
+        // and frees the old one. glibc raises its mmap threshold as large blocks are freed, after
+        // which such arrays come from the heap and their pages stay with the process: the resident
+        // size ratchets up rebuild after rebuild. A fixed threshold keeps every block of 1 MiB or
+        // more in its own mapping, returned to the system when it is freed.
+        #if canImport(Glibc)
+        // mallopt and M_MMAP_THRESHOLD (-3) are in <malloc.h>, which Swift's Glibc module leaves out.
+        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") {
+            _ = unsafeBitCast(symbol, to: Mallopt.self)(-3, 1 << 20)
+        }
+        #endif
         // Every connection is a file descriptor: a server with a few thousand clients needs more
         // than the usual soft limit of 1024, and the hard limit is the administrator's choice.
         var limit = rlimit()
@@ -102,7 +127,12 @@ struct Serve: AsyncParsableCommand {
             logger.notice("no write token configured; generated one for this run", metadata: ["write_token": "\(token)"])
         }
         let opened = try await StoreLocation(c.store).open(create: true, durability: c.durability, logger: logger)
-        let service = OrbitService(configuration: c, store: opened.store, logger: logger)
+        // Retraining runs this same binary as `orbit train all` (retrainIn: process).
+        let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        if c.retrainIn == .process && executable == nil {
+            throw ValidationError("retrainIn is process, but this binary cannot find its own path (/proc/self/exe); set retrainIn to server")
+        }
+        let service = OrbitService(configuration: c, store: opened.store, logger: logger, executable: executable)
         let (host, where_) = (c.host, StoreLocation(c.store).redacted)
         let app = service.application { port in
             // Tests and scripts read this line to find a port chosen with --port 0.

@@ -14,7 +14,7 @@ struct Train: AsyncParsableCommand {
             `orbit train` alone trains the follow model by the default TrainingPlan, the same plan `orbit serve` retrains \
             with: the best model Orbit knows how to make (BENCHMARKS.md says how each default was chosen on validation).
             """,
-        subcommands: [TrainFollow.self, TrainClicks.self], defaultSubcommand: TrainFollow.self)
+        subcommands: [TrainFollow.self, TrainClicks.self, TrainAll.self], defaultSubcommand: TrainFollow.self)
 }
 
 struct TrainFollow: AsyncParsableCommand {
@@ -133,5 +133,50 @@ struct TrainClicks: AsyncParsableCommand {
                      n, clicked, p.click.split * 100, Date().timeIntervalSince(start),
                      follow == nil ? " (no follow model: affinity feature constant)" : "", out))
         print("weights: " + zip(ClickModel.featureNames, model.weights).map { "\($0) \(String(format: "%.3f", $1))" }.joined(separator: ", "))
+    }
+}
+
+struct TrainAll: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "all",
+        abstract: "Train every model a server retrains, by one plan: the follow model (with its relation index and ranker), then the click model.",
+        discussion: """
+            What `orbit serve` runs in a child process when it retrains (retrainIn: process): the store's follow graph \
+            trains the follow model as `orbit train follow` does; the interaction log then fits the click model as \
+            `orbit train clicks` does, with the new follow model as its affinity feature (where the log holds too few \
+            interactions the click model file is left as it is). Every file is written to a temporary name and renamed. \
+            The store comes from --store or, when that is absent, from the ORBIT_STORE environment variable (how the \
+            server passes it: a PostgreSQL password stays off the command line).
+            """)
+
+    @Option(name: .long, help: "The store: a SQLite file path or a postgres:// URL (default: $ORBIT_STORE).") var store: String?
+    @OptionGroup var planOptions: PlanOptions
+    @Option(help: "Where to write the follow model.") var out: String = "orbit-data/follow.model"
+    @Option(help: "Where to write the click model (JSON).") var clickModel: String = "orbit-data/click.json"
+    @Option(help: "Also write what was trained (model statuses with their validation figures, JSON) here.") var report: String?
+
+    func run() async throws {
+        guard let where_ = store ?? ProcessInfo.processInfo.environment["ORBIT_STORE"], !where_.isEmpty else {
+            throw ValidationError("no store: pass --store PATH-OR-URL or set ORBIT_STORE")
+        }
+        let plan = try planOptions.resolved()
+        let location = StoreLocation(where_)
+        let files = ModelFiles(followModel: out, clickModel: clickModel)
+        let start = Date()
+        let (columns, _) = try await location.loadColumns()
+        let snapshot = Snapshot.build(columns)
+        print("\(location): \(snapshot.userCount) users, \(snapshot.followees.edgeCount) follows, \(columns.interactionTime.count) interactions; "
+              + String(format: "read in %.1f s", Date().timeIntervalSince(start)))
+        var current = ModelSet()
+        if let (c, status) = try files.loadClick() {
+            current.click = c
+            current.clickStatus = status
+        }
+        let set = try Retraining(plan: plan, files: files).trainAll(columns, snapshot: snapshot, keeping: current) { print($0) }
+        try report.map { try RetrainReport(set).write(to: $0) }
+        let st = set.followStatus!
+        print(String(format: "trained in %.1f s: follow model %@ (%d parameters)%@%@; click model %@", Date().timeIntervalSince(start), out,
+                     st.parameters, set.relations == nil ? "" : ", relation index", set.ranker == nil ? "" : ", ranker",
+                     set.clickStatus.map { $0.origin == "trained" ? "fitted, \(clickModel)" : "kept, \(clickModel)" } ?? "none"))
     }
 }

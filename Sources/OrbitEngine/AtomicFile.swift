@@ -9,8 +9,8 @@ import Darwin
 /// Writes a file so that a reader sees the old content or the new, never a mix, and the new
 /// content survives a crash once the call returns: a temporary name in the same folder, fsync,
 /// rename(2), then fsync of the folder. Makes the folder when it is missing.
-enum AtomicFile {
-    static func write(_ data: Data, to path: String) throws(EngineError) {
+package enum AtomicFile {
+    package static func write(_ data: Data, to path: String) throws(EngineError) {
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty {
             do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {

@@ -7,7 +7,8 @@ import OrbitRecommend
 public struct ModelStatus: Codable, Sendable, Equatable {
     public var kind: String
     public var path: String
-    /// "file" (loaded at start or refresh) or "trained" (by this process).
+    /// "file" (loaded at start or refresh) or "trained" (by this server's retraining, in its own
+    /// thread or in the child process it ran).
     public var origin: String
     public var trainedAt: Date
     public var parameters: Int

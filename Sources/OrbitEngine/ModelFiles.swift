@@ -103,6 +103,52 @@ public struct ModelFiles: Sendable {
     }
 }
 
+/// What a retraining in another process trained, written by `orbit train all --report` and read
+/// by the server that ran it: the statuses (validation figures, training seconds) that the model
+/// files alone do not carry.
+public struct RetrainReport: Codable, Sendable, Equatable {
+    public var follow: ModelStatus?
+    public var relations: ModelStatus?
+    public var ranker: ModelStatus?
+    /// Nil when the click model was kept rather than refitted.
+    public var click: ModelStatus?
+
+    public init(_ trained: ModelSet) {
+        follow = trained.followStatus
+        relations = trained.relationsStatus
+        ranker = trained.rankerStatus
+        click = trained.clickStatus?.origin == "trained" ? trained.clickStatus : nil
+    }
+
+    /// Gives the models loaded from the files this retraining wrote its statuses back.
+    public func describe(_ models: inout ModelSet) {
+        if models.follow != nil, let follow { models.followStatus = follow }
+        if models.relations != nil, let relations { models.relationsStatus = relations }
+        if models.ranker != nil, let ranker { models.rankerStatus = ranker }
+        if models.click != nil, let click { models.clickStatus = click }
+    }
+
+    /// Writes the report (temporary name, then rename).
+    public func write(to path: String) throws(EngineError) {
+        let encoder = JSONEncoder()
+        // Dates stay as seconds with their fractions: a status's `trainedAt` is compared with the
+        // files' modification times to tell whether they changed since.
+        encoder.outputFormatting = [.sortedKeys]
+        let data: Data
+        do { data = try encoder.encode(self) } catch { throw .unreadableFile(path: path, cause: "cannot encode the report: \(error)") }
+        try AtomicFile.write(data, to: path)
+    }
+
+    /// Reads a report written by `write(to:)`.
+    public static func read(from path: String) throws(EngineError) -> RetrainReport {
+        do {
+            return try JSONDecoder().decode(RetrainReport.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw .unreadableFile(path: path, cause: "\(error)")
+        }
+    }
+}
+
 /// The retraining policy: what `orbit train` and a server's scheduled or requested retraining do,
 /// by one plan, so that both write the same files for the same plan and snapshot.
 public struct Retraining: Sendable {
@@ -138,6 +184,26 @@ public struct Retraining: Sendable {
                                               trainedAt: now, parameters: index.index.count, users: index.graph.rowCount, trainSeconds: indexSeconds)
         }
         return set
+    }
+
+    /// Everything a retraining does, in the order it does it: the follow model (with its relation
+    /// index and ranker) on `columns`' graph, then the click model on its interaction log with the
+    /// new follow model as the affinity feature. Where the log holds too little to fit a click
+    /// model, `keeping`'s click model (the one in service) stays. `orbit train all` and a server
+    /// retraining in its own thread both run this.
+    public func trainAll(_ columns: Snapshot.Columns, snapshot: Snapshot, keeping current: ModelSet = ModelSet(),
+                         log: (String) -> Void = { _ in }) throws(EngineError) -> ModelSet {
+        var trained = try trainFollow(snapshot, log: log)
+        if let (click, status, impressions, clicked) = try fitClick(columns, follow: trained.follow) {
+            trained.click = click
+            trained.clickStatus = status
+            log("click model fitted on \(impressions) impressions (\(clicked) clicked)")
+        } else {
+            trained.click = current.click
+            trained.clickStatus = current.clickStatus
+            log("click model not refitted: too few interactions or no click after the feature time")
+        }
+        return trained
     }
 
     /// Fits the ranking stage for `models.follow` on `snapshot` (features as of an earlier cut of its

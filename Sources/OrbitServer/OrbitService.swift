@@ -18,7 +18,9 @@ public final class OrbitService: Sendable {
     let auth: TokenAuth
 
     /// `configuration.writeTokens` must not be empty (`orbit serve` makes one when none is given).
-    public init(configuration: ServerConfiguration, store: any Store, logger: Logger) {
+    /// `executable` is the `orbit` binary that a retraining in a child process runs
+    /// (`retrainIn: process`); without it such a retraining fails with `RefreshError.noExecutable`.
+    public init(configuration: ServerConfiguration, store: any Store, logger: Logger, executable: String? = nil) {
         precondition(!configuration.writeTokens.isEmpty, "a service needs at least one write token")
         self.configuration = configuration
         self.store = store
@@ -26,7 +28,8 @@ public final class OrbitService: Sendable {
         let metrics = ServerMetrics()
         self.metrics = metrics
         sync = Synchronizer(store: store, state: state, logger: logger)
-        refresher = Refresher(store: store, sync: sync, state: state, configuration: configuration, logger: logger, metrics: metrics)
+        refresher = Refresher(store: store, sync: sync, state: state, configuration: configuration, logger: logger, metrics: metrics,
+                              executable: executable)
         auth = TokenAuth(writeTokens: configuration.writeTokens, readTokens: configuration.readTokens)
     }
 
@@ -232,20 +235,35 @@ struct BackgroundWork: Service {
             }
             var lastRefresh = ContinuousClock.now, lastRetrain = ContinuousClock.now, lastPoll = ContinuousClock.now
             let tick = Duration.milliseconds(Int64(max(50, min(1_000, (c.pollSeconds > 0 ? c.pollSeconds : 1) * 1_000))))
-            while true {
-                try await Task.sleep(for: tick)
-                let now = ContinuousClock.now
-                if c.pollSeconds > 0, now - lastPoll >= .milliseconds(Int64(c.pollSeconds * 1_000)) {
-                    lastPoll = now
-                    do { try await service.sync.catchUp() } catch { log.warning("polling the store failed", metadata: ["error": "\(error)"]) }
-                }
-                let retrainDue = c.retrainSeconds > 0 && now - lastRetrain >= .milliseconds(Int64(c.retrainSeconds * 1_000))
-                let refreshDue = c.refreshSeconds > 0 && now - lastRefresh >= .milliseconds(Int64(c.refreshSeconds * 1_000))
-                if retrainDue || refreshDue || service.state.current?.needsRebuild == true {
-                    lastRefresh = now
-                    if retrainDue { lastRetrain = now }
-                    do { try await service.refresher.refresh(retrain: retrainDue) } catch {
-                        log.error("scheduled refresh failed; the previous engine keeps serving", metadata: ["error": "\(error)"])
+            try await withThrowingDiscardingTaskGroup { group in
+                while true {
+                    try await Task.sleep(for: tick)
+                    let now = ContinuousClock.now
+                    if c.pollSeconds > 0, now - lastPoll >= .milliseconds(Int64(c.pollSeconds * 1_000)) {
+                        lastPoll = now
+                        do { try await service.sync.catchUp() } catch { log.warning("polling the store failed", metadata: ["error": "\(error)"]) }
+                    }
+                    var retrainDue = c.retrainSeconds > 0 && now - lastRetrain >= .milliseconds(Int64(c.retrainSeconds * 1_000))
+                    if retrainDue, c.retrainIn == .process {
+                        // The child trains beside the schedule of rebuilds. Retrainings start every
+                        // `retrainSeconds`, one at a time: one due while another trains waits for it.
+                        retrainDue = false
+                        if await !service.refresher.trainingInChild {
+                            lastRetrain = now
+                            group.addTask {
+                                do { try await service.refresher.refresh(retrain: true) } catch {
+                                    log.error("scheduled retraining failed; the models in service keep serving", metadata: ["error": "\(error)"])
+                                }
+                            }
+                        }
+                    }
+                    let refreshDue = c.refreshSeconds > 0 && now - lastRefresh >= .milliseconds(Int64(c.refreshSeconds * 1_000))
+                    if retrainDue || refreshDue || service.state.current?.needsRebuild == true {
+                        lastRefresh = now
+                        if retrainDue { lastRetrain = now }
+                        do { try await service.refresher.refresh(retrain: retrainDue) } catch {
+                            log.error("scheduled refresh failed; the previous engine keeps serving", metadata: ["error": "\(error)"])
+                        }
                     }
                 }
             }

@@ -21,7 +21,7 @@ public enum Durability: String, Sendable, Codable, CaseIterable {
 /// snapshot. Each import and each `append` is one transaction, so a crash leaves the last
 /// committed state; with `Durability.full` (the default) a committed transaction is on disk
 /// before the call returns, so it also survives a power loss.
-public final class SQLiteStore: Store {
+public final class SQLiteStore: BlockingSnapshotRead {
     public let path: String
     /// What a committed write survives.
     public let durability: Durability
@@ -416,12 +416,21 @@ public final class SQLiteStore: Store {
             (c.interactionUser, c.interactionPost, c.interactionKind, c.interactionTime) = interactions
             return (c, catalog)
         }
-        return try await pool.read { db in
-            var (c, catalog) = try self.readBase(db)
-            (_, (c.followFollower, c.followFollowee, c.followCreatedAt)) = try self.readFollows(db)
-            (_, (c.interactionUser, c.interactionPost, c.interactionKind, c.interactionTime)) = try self.readInteractions(db)
-            return (c, catalog)
-        }
+        return try await pool.read { db in try self.readAll(db) }
+    }
+
+    /// Every table in one read transaction, one after the other.
+    private func readAll(_ db: Database) throws -> (Snapshot.Columns, Catalog) {
+        var (c, catalog) = try readBase(db)
+        (_, (c.followFollower, c.followFollowee, c.followCreatedAt)) = try readFollows(db)
+        (_, (c.interactionUser, c.interactionPost, c.interactionKind, c.interactionTime)) = try readInteractions(db)
+        return (c, catalog)
+    }
+
+    /// One read transaction on the calling thread (GRDB runs a synchronous read there), the
+    /// tables one after the other: one core's worth of work, at the calling thread's priority.
+    public func loadColumnsBlocking() throws -> (Snapshot.Columns, Catalog) {
+        try pool.read { db in try readAll(db) }
     }
 
     private func version(_ db: Database) throws -> Int64 {

@@ -130,6 +130,14 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
     }
 }
 
+/// A store that can read the whole snapshot on the calling thread, blocking it: a server rebuilds
+/// this way on a thread of lower CPU priority, so that the read takes the time requests leave
+/// rather than cores they need (SQLite reads run on the thread that asks; PostgreSQL's on its server).
+public protocol BlockingSnapshotRead: Store {
+    /// What `loadColumns` reads, in one read transaction on the calling thread.
+    func loadColumnsBlocking() throws -> (Snapshot.Columns, Catalog)
+}
+
 /// The system of record: every write goes here; snapshots and models are derived from it.
 ///
 /// Implementations (embedded SQLite, PostgreSQL) share the importers and answer the same

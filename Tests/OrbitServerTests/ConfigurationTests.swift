@@ -21,6 +21,18 @@ import Testing
         #expect(c.durability == .full)  // acknowledged writes survive a power loss unless asked otherwise
         #expect(try c.applyingEnvironment(["ORBIT_DURABILITY": "normal"]).durability == .normal)
         #expect(throws: ConfigurationError.self) { try c.applyingEnvironment(["ORBIT_DURABILITY": "off"]) }
+        let placed = try c.applyingEnvironment(["ORBIT_RETRAIN_IN": " Server ", "ORBIT_RETRAIN_IDLE": "false", "ORBIT_RETRAIN_NICE": "7", "ORBIT_REBUILD_NICE": "3"])
+        #expect(placed.retrainIn == .server && !placed.retrainIdle && placed.retrainNice == 7 && placed.rebuildNice == 3)
+        #expect(throws: ConfigurationError.self) { try c.applyingEnvironment(["ORBIT_RETRAIN_IN": "gpu"]) }
+        #expect(throws: ConfigurationError.self) { try c.applyingEnvironment(["ORBIT_RETRAIN_IDLE": "yes"]) }
+        var niceness = ServerConfiguration()
+        niceness.writeTokens = ["0123456789abcdef0123"]
+        #expect(throws: Never.self) { try niceness.validated() }
+        niceness.retrainNice = 20
+        #expect(throws: ConfigurationError.self) { try niceness.validated() }
+        niceness.retrainNice = 19
+        niceness.rebuildNice = -1
+        #expect(throws: ConfigurationError.self) { try niceness.validated() }
         _ = try c.validated()
 
         #expect(throws: ConfigurationError.self) { try c.applyingEnvironment(["ORBIT_PORT": "eighty"]) }

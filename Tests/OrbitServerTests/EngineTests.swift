@@ -22,7 +22,10 @@ import Testing
 
     @Test func cliTrainingAndServerRetrainingWriteByteIdenticalModelFilesForOnePlanAndSeed() async throws {
         let plan = Self.plan
-        let f = try await ServerFixture.make(users: 250, seed: 31) { c in c.training = plan }
+        let f = try await ServerFixture.make(users: 250, seed: 31) { c in
+            c.training = plan
+            c.retrainIn = .server  // in the server's own thread; the child process has its test below
+        }
         defer { f.remove() }
         let planPath = f.dir + "/plan.json"
         try JSONEncoder().encode(plan).write(to: URL(fileURLWithPath: planPath))

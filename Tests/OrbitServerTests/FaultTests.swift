@@ -51,7 +51,7 @@ func counter(_ name: String, in exposition: String) -> Int {
         try Data("garbage".utf8).write(to: URL(fileURLWithPath: path))
         var logger = Logger(label: "orbit-test")
         logger.logLevel = .critical
-        let fresh = OrbitService(configuration: f.service.configuration, store: f.store, logger: logger)
+        let fresh = OrbitService(configuration: f.service.configuration, store: f.store, logger: logger, executable: OrbitCommand.executable.path)
         try await fresh.loadInitialState()
         try await fresh.application().test(.live) { (raw: any TestClientProtocol) async throws -> Void in
             let c = HTTPTestClient(raw: raw)

@@ -46,6 +46,9 @@ struct ServerFixture: Sendable {
         c.training.follow.validationUsers = 50
         c.training.follow.refit = false
         c.training.threads = 1
+        // The suite keeps both cores busy: a retraining in the idle class would wait for it.
+        c.retrainIdle = false
+        c.retrainNice = 0
         // A ranker sized for a few hundred users: retraining stays a few seconds under a loaded CI.
         c.training.ranker.parameters.trees = 20
         c.training.ranker.users = 200
@@ -53,7 +56,8 @@ struct ServerFixture: Sendable {
         configure(&c)
         var logger = Logger(label: "orbit-test")
         logger.logLevel = .warning
-        let service = OrbitService(configuration: c, store: store, logger: logger)
+        // Retraining runs as `orbit serve` runs it: a child `orbit train all` (the debug build).
+        let service = OrbitService(configuration: c, store: store, logger: logger, executable: OrbitCommand.executable.path)
         try await service.loadInitialState()
         return ServerFixture(dir: dir, store: store, service: service, network: net)
     }

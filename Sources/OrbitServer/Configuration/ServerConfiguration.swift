@@ -28,6 +28,21 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     public var refreshSeconds: Double = 600
     /// Retrain the models every this many seconds (0: only on demand through the admin route).
     public var retrainSeconds: Double = 0
+    /// Where retraining runs: `process` (the default), a child `orbit train all` at a low CPU
+    /// priority, so that requests keep the cores they need and the training's memory goes back to
+    /// the system when it ends; `server`, a thread of the serving process (for services embedded
+    /// without the `orbit` executable).
+    public var retrainIn: RetrainPlacement = .process
+    /// The CPU niceness of the retraining process, or thread (0…19; 19: it runs only on time
+    /// requests leave).
+    public var retrainNice = 19
+    /// Run the retraining in Linux's idle scheduling class (`SCHED_IDLE`): it gets a core only
+    /// when no request wants it. With the child process, every thread of it (`chrt --idle`);
+    /// with `retrainIn: server`, the training's own thread.
+    public var retrainIdle = true
+    /// The CPU niceness of the thread that reads and builds a new snapshot (0…19): a rebuild of a
+    /// large store takes seconds of CPU, and at 10 requests keep the cores first.
+    public var rebuildNice = 10
     /// Poll the store for other replicas' writes every this many seconds (0: never; one process alone).
     public var pollSeconds: Double = 1
     /// Largest request body accepted, in bytes.
@@ -63,6 +78,10 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         durability = try c.decode(.durability, default: d.durability)
         refreshSeconds = try c.decode(.refreshSeconds, default: d.refreshSeconds)
         retrainSeconds = try c.decode(.retrainSeconds, default: d.retrainSeconds)
+        retrainIn = try c.decode(.retrainIn, default: d.retrainIn)
+        retrainNice = try c.decode(.retrainNice, default: d.retrainNice)
+        rebuildNice = try c.decode(.rebuildNice, default: d.rebuildNice)
+        retrainIdle = try c.decode(.retrainIdle, default: d.retrainIdle)
         pollSeconds = try c.decode(.pollSeconds, default: d.pollSeconds)
         maxBodyBytes = try c.decode(.maxBodyBytes, default: d.maxBodyBytes)
         maxBatch = try c.decode(.maxBatch, default: d.maxBatch)
@@ -85,6 +104,10 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         ("ORBIT_DURABILITY", "what an acknowledged SQLite write survives: full (power loss, default) or normal (process crash)"),
         ("ORBIT_REFRESH_SECONDS", "snapshot rebuild interval (0: on demand)"),
         ("ORBIT_RETRAIN_SECONDS", "model retraining interval (0: on demand)"),
+        ("ORBIT_RETRAIN_IN", "where retraining runs: process (a child orbit train all, default) or server (a thread)"),
+        ("ORBIT_RETRAIN_NICE", "CPU niceness of the retraining process, 0…19 (default 19)"),
+        ("ORBIT_RETRAIN_IDLE", "true: retraining in Linux's idle scheduling class (default), false: at its niceness only"),
+        ("ORBIT_REBUILD_NICE", "CPU niceness of the snapshot rebuild's thread, 0…19 (default 10)"),
         ("ORBIT_POLL_SECONDS", "interval of polling the store for other replicas' writes (0: never)"),
         ("ORBIT_EXPANSION_EDGES", "edges read per graph-expansion step at most"),
         ("ORBIT_IDLE_SECONDS", "close a connection idle for this many seconds"),
@@ -115,6 +138,14 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
             }
             apply(v)
         }
+        /// One of a few words (case and surrounding spaces ignored).
+        func word<T>(_ key: String, _ expected: String, _ parse: (String) -> T?, _ apply: (T) -> Void) throws(ConfigurationError) {
+            guard let raw = environment[key] else { return }
+            guard let v = parse(raw.trimmingCharacters(in: .whitespaces).lowercased()) else {
+                throw .invalid(path: key, reason: "\"\(raw.prefix(40))\" is not \(expected)")
+            }
+            apply(v)
+        }
         func list(_ raw: String) -> [String] {
             raw.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
@@ -125,14 +156,13 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         if let v = environment["ORBIT_READ_TOKENS"] { c.readTokens = list(v) }
         if let v = environment["ORBIT_FOLLOW_MODEL"] { c.followModel = v }
         if let v = environment["ORBIT_CLICK_MODEL"] { c.clickModel = v }
-        if let v = environment["ORBIT_DURABILITY"] {
-            guard let d = Durability(rawValue: v.trimmingCharacters(in: .whitespaces).lowercased()) else {
-                throw .invalid(path: "ORBIT_DURABILITY", reason: "\"\(v.prefix(40))\" is not full or normal")
-            }
-            c.durability = d
-        }
+        try word("ORBIT_DURABILITY", "full or normal", Durability.init(rawValue:)) { c.durability = $0 }
         try number("ORBIT_REFRESH_SECONDS") { c.refreshSeconds = $0 }
         try number("ORBIT_RETRAIN_SECONDS") { c.retrainSeconds = $0 }
+        try word("ORBIT_RETRAIN_IN", "process or server", RetrainPlacement.init(rawValue:)) { c.retrainIn = $0 }
+        try number("ORBIT_RETRAIN_NICE") { c.retrainNice = $0 }
+        try number("ORBIT_REBUILD_NICE") { c.rebuildNice = $0 }
+        try word("ORBIT_RETRAIN_IDLE", "true or false", Bool.init) { c.retrainIdle = $0 }
         try number("ORBIT_POLL_SECONDS") { c.pollSeconds = $0 }
         try number("ORBIT_EXPANSION_EDGES") { c.expansionEdges = $0 }
         try number("ORBIT_IDLE_SECONDS") { c.idleSeconds = $0 }
@@ -148,6 +178,8 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         try check(!store.isEmpty, "store", "must name a SQLite file or a postgres:// URL")
         try check(refreshSeconds >= 0 && retrainSeconds >= 0 && pollSeconds >= 0, "refreshSeconds/retrainSeconds/pollSeconds",
                   "must not be negative")
+        try check((0...19).contains(retrainNice), "retrainNice", "must be 0…19 (a niceness; 19 is the lowest priority)")
+        try check((0...19).contains(rebuildNice), "rebuildNice", "must be 0…19 (a niceness; 19 is the lowest priority)")
         try check((1_024...(256 << 20)).contains(maxBodyBytes), "maxBodyBytes", "must be 1 KiB…256 MiB")
         try check((1...1_000_000).contains(maxBatch), "maxBatch", "must be 1…1,000,000")
         try check((1...10_000).contains(maxK), "maxK", "must be 1…10,000")

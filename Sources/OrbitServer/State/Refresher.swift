@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import NeuMF
 import OrbitCore
@@ -27,11 +30,20 @@ public struct RefreshReport: Codable, Sendable {
 
 /// Why a rebuild failed; the serving state is left as it was.
 public enum RefreshError: Error, CustomStringConvertible, Sendable {
+    /// Retraining in the server's own thread failed.
     case training(EngineError)
+    /// The retraining child process could not start, or failed.
+    case trainingProcess(RetrainProcessError)
+    /// `retrainIn` is `process` but the service was made without the `orbit` executable to run.
+    case noExecutable
 
     public var description: String {
         switch self {
         case .training(let cause): "retraining failed: \(cause); the previous model keeps serving"
+        case .trainingProcess(let cause): "retraining failed: \(cause.description); the previous model keeps serving"
+        case .noExecutable:
+            "retrainIn is process, but this service was started without the orbit executable to run `orbit train all` with; "
+                + "pass it to OrbitService(executable:) or set retrainIn to server"
         }
     }
 }
@@ -39,6 +51,8 @@ public enum RefreshError: Error, CustomStringConvertible, Sendable {
 /// Rebuilds the engine from the store (and retrains the models when asked, by the configured
 /// `TrainingPlan`, through the same `Retraining` that `orbit train` runs), then hands it to the
 /// synchronizer to swap in. One rebuild at a time; a request made while one runs waits for it.
+/// A retraining in a child process runs outside the rebuild's turn: the snapshot keeps being
+/// rebuilt on schedule while it trains, and the rebuild after it loads the files it wrote.
 actor Refresher {
     let store: any Store
     let sync: Synchronizer
@@ -46,11 +60,20 @@ actor Refresher {
     let configuration: ServerConfiguration
     let logger: Logger
     let metrics: ServerMetrics
+    /// The `orbit` executable a `process` retraining runs.
+    let executable: String?
     private let gate = AsyncGate()
+    private let trainingGate = AsyncGate()
     private(set) var lastReport: RefreshReport?
-    private(set) var running = false
+    private var rebuilding = false
+    /// True while a retraining child process runs.
+    private(set) var trainingInChild = false
+    /// True while a rebuild or a retraining runs.
+    var running: Bool { rebuilding || trainingInChild }
 
-    init(store: any Store, sync: Synchronizer, state: StateBox, configuration: ServerConfiguration, logger: Logger, metrics: ServerMetrics) {
+    init(store: any Store, sync: Synchronizer, state: StateBox, configuration: ServerConfiguration, logger: Logger, metrics: ServerMetrics,
+         executable: String?) {
+        self.executable = executable
         self.store = store
         self.sync = sync
         self.state = state
@@ -81,45 +104,71 @@ actor Refresher {
     /// Loads a new snapshot, keeps or reloads or retrains the models, and swaps the engine in.
     @discardableResult
     func refresh(retrain: Bool) async throws -> RefreshReport {
+        guard retrain, configuration.retrainIn == .process else { return try await rebuild(trainInThread: retrain, child: nil) }
+        guard let executable else { throw RefreshError.noExecutable }
+        await trainingGate.acquire()
+        defer { trainingGate.release() }
+        trainingInChild = true
+        defer { trainingInChild = false }
+        let child: (seconds: Double, report: RetrainReport)
+        do {
+            child = try await RetrainProcess(executable: executable, configuration: configuration, logger: logger).run()
+        } catch let e as RetrainProcessError {
+            throw RefreshError.trainingProcess(e)
+        }
+        return try await rebuild(trainInThread: false, child: child)
+    }
+
+    /// One rebuild: retrains in this process first when `trainInThread`; `child` is set when a
+    /// child process has just written new model files, which this rebuild loads.
+    private func rebuild(trainInThread retrain: Bool, child: (seconds: Double, report: RetrainReport)?) async throws -> RefreshReport {
         await gate.acquire()
         defer { gate.release() }
-        running = true
-        defer { running = false }
+        rebuilding = true
+        defer { rebuilding = false }
         let start = Date()
         // Retraining needs the raw interaction log for the click model; a plain rebuild does not.
         let columns = retrain ? try await store.loadColumns() : nil
         let loaded: LoadedSnapshot
+        let nice = configuration.rebuildNice
         if let (c, catalog) = columns {
-            loaded = LoadedSnapshot(snapshot: Snapshot.build(c), catalog: catalog)
+            loaded = try await Self.onThread(nice: nice) { LoadedSnapshot(snapshot: Snapshot.build(c), catalog: catalog) }
+        } else if let reader = store as? any BlockingSnapshotRead {
+            // Read and built on a thread of lower priority: the rebuild takes the CPU that
+            // requests leave (SQLite's reads run on the thread that asks).
+            loaded = try await Self.onThread(nice: nice) {
+                let (c, catalog) = try reader.loadColumnsBlocking()
+                return LoadedSnapshot(snapshot: Snapshot.build(c), catalog: catalog)
+            }
         } else {
             loaded = try await store.loadSnapshot()
         }
         let loadSeconds = Date().timeIntervalSince(start)
         var models = state.current?.engine.models ?? ModelSet()
-        var trainSeconds: Double?
+        var trainSeconds = child?.seconds
         var refused: String?
         if let columns = columns?.0 {
             let t0 = Date()
-            var trained = try await Self.offPool { [configuration, files, logger] () throws(EngineError) -> ModelSet in
-                try Retraining(plan: configuration.training, files: files).trainFollow(loaded.snapshot) { line in
-                    logger.info("training", metadata: ["epoch": "\(line)"])
+            do {
+                // Threads the training starts inherit the niceness of this one.
+                models = try await Self.onThread(nice: configuration.retrainNice, idle: configuration.retrainIdle) { [configuration, files, logger, models] in
+                    try Retraining(plan: configuration.training, files: files).trainAll(columns, snapshot: loaded.snapshot, keeping: models) { line in
+                        logger.info("training", metadata: ["step": "\(line)"])
+                    }
                 }
+            } catch let e as EngineError {
+                throw RefreshError.training(e)
             }
-            if let (click, status, impressions, clicked) = try Retraining(plan: configuration.training, files: files).fitClick(columns, follow: trained.follow) {
-                trained.click = click
-                trained.clickStatus = status
-                logger.info("click model fitted", metadata: ["impressions": "\(impressions)", "clicked": "\(clicked)"])
-            } else {
-                trained.click = models.click
-                trained.clickStatus = models.clickStatus
-            }
-            models = trained
             trainSeconds = Date().timeIntervalSince(t0)
+        } else if trainingInChild && child == nil {
+            // A child is writing the model files now: a rebuild meanwhile keeps the models in
+            // service rather than read a follow model beside its predecessor's ranker.
         } else {
             // A file that cannot be used never stops the snapshot from being rebuilt: it is refused,
             // logged and counted, and the models in service keep serving.
             do {
-                let reloaded = try files.reloadingChanged(models, ef: configuration.training.relationIndex.ef)
+                var reloaded = try files.reloadingChanged(models, ef: configuration.training.relationIndex.ef)
+                child?.report.describe(&reloaded)
                 try Self.checkIDSpace(reloaded, snapshot: loaded.snapshot)
                 models = reloaded
             } catch {
@@ -128,29 +177,49 @@ actor Refresher {
                 logger.error("model file refused; the models in service keep serving", metadata: ["error": "\(error)"])
             }
         }
-        let engine = builder.build(loaded, models: models)
+        let engine = try await Self.onThread(nice: nice) { [builder, models] in builder.build(loaded, models: models) }
+        let previous = state.current
         try await sync.install(engine)
+        Self.release(previous, nice: nice)
         let report = RefreshReport(
             snapshotVersion: loaded.snapshot.version, users: loaded.snapshot.userCount,
             follows: loaded.snapshot.followees.edgeCount, loadSeconds: loadSeconds, buildSeconds: engine.buildSeconds,
-            retrained: retrain, trainSeconds: trainSeconds, followModel: models.followStatus, relationIndex: models.relationsStatus,
+            retrained: retrain || child != nil, trainSeconds: trainSeconds, followModel: models.followStatus, relationIndex: models.relationsStatus,
             ranker: models.rankerStatus, clickModel: models.clickStatus, refusedModel: refused, finishedAt: Date())
         lastReport = report
         logger.info("engine swapped", metadata: [
             "version": "\(report.snapshotVersion)", "users": "\(report.users)", "follows": "\(report.follows)",
-            "load_s": "\(String(format: "%.2f", loadSeconds))", "retrained": "\(retrain)",
+            "load_s": "\(String(format: "%.2f", loadSeconds))", "build_s": "\(String(format: "%.2f", engine.buildSeconds))",
+            "train_s": "\(String(format: "%.2f", child == nil ? trainSeconds ?? 0 : 0))", "retrained": "\(report.retrained)",
             "relation_index": "\(models.relations != nil)",
         ])
         return report
     }
 
-    /// Runs training on a thread of its own, off the cooperative pool that serves requests.
-    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws(EngineError) -> T) async throws -> T {
+    /// Drops the replaced state on a thread of low priority a moment after the swap: its snapshot
+    /// (hundreds of megabytes at a million users) is freed where its last reference goes, and
+    /// requests that began on it end first, so none of them pays for unmapping it.
+    static func release(_ previous: LiveState?, nice: Int) {
+        guard let previous else { return }
+        Thread.detachNewThread {
+            if nice > 0 { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Int32(nice)) }
+            Thread.sleep(forTimeInterval: 2)
+            withExtendedLifetime(previous) {}
+        }
+    }
+
+    /// Runs `body` on a thread of its own, off the cooperative pool that serves requests, at CPU
+    /// niceness `nice` (0: the server's own), in the idle scheduling class when `idle`. On Linux both
+    /// are the thread's, and threads it starts inherit them.
+    static func onThread<T: Sendable>(nice: Int, idle: Bool = false, _ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
-                do throws(EngineError) { continuation.resume(returning: try body()) } catch {
-                    continuation.resume(throwing: RefreshError.training(error))
+                if nice > 0 { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Int32(nice)) }
+                if idle {
+                    var none = sched_param()
+                    _ = sched_setscheduler(0, 5, &none)  // SCHED_IDLE (Linux; glibc shows it only with _GNU_SOURCE)
                 }
+                do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
             }
         }
     }

@@ -40,6 +40,10 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     /// when no request wants it. With the child process, every thread of it (`chrt --idle`);
     /// with `retrainIn: server`, the training's own thread.
     public var retrainIdle = true
+    /// Rebuild from the previous snapshot's columns and the store's change log since (the default)
+    /// instead of reading every table; the first rebuild, and one after a bulk import, read them
+    /// all. Needs the columns kept in memory (about 25 bytes a follow).
+    public var replayRebuilds = true
     /// The CPU niceness of the thread that reads and builds a new snapshot (0…19): a rebuild of a
     /// large store takes seconds of CPU, and at 10 requests keep the cores first.
     public var rebuildNice = 10
@@ -82,6 +86,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         retrainNice = try c.decode(.retrainNice, default: d.retrainNice)
         rebuildNice = try c.decode(.rebuildNice, default: d.rebuildNice)
         retrainIdle = try c.decode(.retrainIdle, default: d.retrainIdle)
+        replayRebuilds = try c.decode(.replayRebuilds, default: d.replayRebuilds)
         pollSeconds = try c.decode(.pollSeconds, default: d.pollSeconds)
         maxBodyBytes = try c.decode(.maxBodyBytes, default: d.maxBodyBytes)
         maxBatch = try c.decode(.maxBatch, default: d.maxBatch)

@@ -159,7 +159,7 @@ enum OpenAPIDocument {
     nonisolated(unsafe) private static let refreshReport: [String: Any] = object([
         "snapshotVersion": integer, "users": integer, "follows": integer, "loadSeconds": number, "buildSeconds": number,
         "retrained": boolean, "trainSeconds": number, "followModel": modelStatus, "relationIndex": modelStatus, "ranker": modelStatus,
-        "clickModel": modelStatus, "refusedModel": string, "finishedAt": string,
+        "clickModel": modelStatus, "refusedModel": string, "replayedChanges": integer, "finishedAt": string,
     ])
 
     private static func schemas(_ settings: Settings) -> [String: Any] {

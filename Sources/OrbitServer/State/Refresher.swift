@@ -25,6 +25,8 @@ public struct RefreshReport: Codable, Sendable {
     /// A model file found at this rebuild and refused (corrupt, truncated, for another id space):
     /// why; the models already in service kept serving.
     public var refusedModel: String?
+    /// Changes replayed onto the previous snapshot's columns; nil when every table was read.
+    public var replayedChanges: Int?
     public var finishedAt: Date
 }
 
@@ -66,6 +68,13 @@ actor Refresher {
     private let trainingGate = AsyncGate()
     private(set) var lastReport: RefreshReport?
     private var rebuilding = false
+    /// The columns and catalog the served snapshot was built from, kept to replay the change log
+    /// onto at the next rebuild (`replayRebuilds`).
+    struct Base: Sendable {
+        var columns: Snapshot.Columns
+        var catalog: Catalog
+    }
+    private var base: Base?
     /// True while a retraining child process runs.
     private(set) var trainingInChild = false
     /// True while a rebuild or a retraining runs.
@@ -127,22 +136,31 @@ actor Refresher {
         rebuilding = true
         defer { rebuilding = false }
         let start = Date()
-        // Retraining needs the raw interaction log for the click model; a plain rebuild does not.
-        let columns = retrain ? try await store.loadColumns() : nil
-        let loaded: LoadedSnapshot
         let nice = configuration.rebuildNice
-        if let (c, catalog) = columns {
-            loaded = try await Self.onThread(nice: nice) { LoadedSnapshot(snapshot: Snapshot.build(c), catalog: catalog) }
-        } else if let reader = store as? any BlockingSnapshotRead {
-            // Read and built on a thread of lower priority: the rebuild takes the CPU that
-            // requests leave (SQLite's reads run on the thread that asks).
-            loaded = try await Self.onThread(nice: nice) {
-                let (c, catalog) = try reader.loadColumnsBlocking()
-                return LoadedSnapshot(snapshot: Snapshot.build(c), catalog: catalog)
-            }
-        } else {
-            loaded = try await store.loadSnapshot()
+        // The columns of the last snapshot, brought forward by the change log (a few thousand
+        // rows a minute), or, at the first rebuild, after a bulk import or when turned off, read
+        // from every table. Read and built on a thread of lower priority: the rebuild takes the
+        // CPU that requests leave (SQLite's reads run on the thread that asks).
+        var next: Base?
+        var replayed: Int?
+        if configuration.replayRebuilds, let base, let (b, n) = try await self.replayed(base) {
+            next = b
+            replayed = n
         }
+        if next == nil {
+            if let reader = store as? any BlockingSnapshotRead {
+                let (c, catalog) = try await Self.onThread(nice: nice) { try reader.loadColumnsBlocking() }
+                next = Base(columns: c, catalog: catalog)
+            } else {
+                let (c, catalog) = try await store.loadColumns()
+                next = Base(columns: c, catalog: catalog)
+            }
+        }
+        let read = next!
+        let loaded = try await Self.onThread(nice: nice) { LoadedSnapshot(snapshot: Snapshot.build(read.columns), catalog: read.catalog) }
+        base = configuration.replayRebuilds ? read : nil
+        // Retraining in this thread needs the raw interaction log for the click model.
+        let columns = retrain ? (read.columns, read.catalog) : nil
         let loadSeconds = Date().timeIntervalSince(start)
         var models = state.current?.engine.models ?? ModelSet()
         var trainSeconds = child?.seconds
@@ -185,15 +203,41 @@ actor Refresher {
             snapshotVersion: loaded.snapshot.version, users: loaded.snapshot.userCount,
             follows: loaded.snapshot.followees.edgeCount, loadSeconds: loadSeconds, buildSeconds: engine.buildSeconds,
             retrained: retrain || child != nil, trainSeconds: trainSeconds, followModel: models.followStatus, relationIndex: models.relationsStatus,
-            ranker: models.rankerStatus, clickModel: models.clickStatus, refusedModel: refused, finishedAt: Date())
+            ranker: models.rankerStatus, clickModel: models.clickStatus, refusedModel: refused, replayedChanges: replayed, finishedAt: Date())
         lastReport = report
         logger.info("engine swapped", metadata: [
             "version": "\(report.snapshotVersion)", "users": "\(report.users)", "follows": "\(report.follows)",
             "load_s": "\(String(format: "%.2f", loadSeconds))", "build_s": "\(String(format: "%.2f", engine.buildSeconds))",
+            "replayed": "\(replayed.map(String.init) ?? "full read")",
             "train_s": "\(String(format: "%.2f", child == nil ? trainSeconds ?? 0 : 0))", "retrained": "\(report.retrained)",
             "relation_index": "\(models.relations != nil)",
         ])
         return report
+    }
+
+    /// `base` brought forward by the store's change log, with the changes' count; nil when they
+    /// cannot be replayed (a bulk import) or are too many to be worth it (read every table then).
+    private func replayed(_ base: Base) async throws -> (Base, Int)? {
+        var changes: [Change] = []
+        while true {
+            let page = try await store.changes(since: changes.last?.version ?? base.columns.version, limit: 10_000)
+            changes += page
+            if page.count < 10_000 { break }
+            if changes.count > 2_000_000 { return nil }
+        }
+        let columns = try await Self.onThread(nice: configuration.rebuildNice) { [base, changes] () -> Snapshot.Columns? in
+            var c = base.columns
+            return c.replay(changes) ? c : nil
+        }
+        guard let columns else { return nil }
+        var catalog = base.catalog
+        if columns.userCount > catalog.users.count || columns.postAuthor.count > catalog.posts.count {
+            let (users, posts) = try await store.externalIDs(usersFrom: Int32(catalog.users.count), postsFrom: Int32(catalog.posts.count))
+            for id in users.prefix(columns.userCount - catalog.users.count) { _ = catalog.users.intern(id) }
+            for id in posts.prefix(columns.postAuthor.count - catalog.posts.count) { _ = catalog.posts.intern(id) }
+        }
+        guard catalog.users.count == columns.userCount, catalog.posts.count == columns.postAuthor.count else { return nil }
+        return (Base(columns: columns, catalog: catalog), changes.count)
     }
 
     /// Drops the replaced state on a thread of low priority a moment after the swap: its snapshot

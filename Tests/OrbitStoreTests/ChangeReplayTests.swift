@@ -1,6 +1,7 @@
 import Foundation
 import OrbitCore
 import OrbitStore
+import OrbitSynth
 import StoreTestSupport
 import Testing
 
@@ -26,7 +27,7 @@ import Testing
         let dir = TempDir()
         defer { dir.remove() }
         let store = try SQLiteStore(path: dir.path + "/s.sqlite")
-        var rng = SplitMix(seed: seed)
+        var rng = SeededRandom(seed: seed)
         func user() -> String { "u\(rng.next() % 40)" }
         func post() -> String { "p\(rng.next() % 30)" }
         // A first state with some of everything, read in full: the base the replay starts from.
@@ -82,18 +83,5 @@ import Testing
         var d = Snapshot.Columns()
         let gap = d.replay([Change(version: 1, operation: .user, a: 5, b: 0, detail: 0, timestamp: 0)])
         #expect(!gap, "a user index out of order")
-    }
-}
-
-/// A small deterministic generator for the test's events.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -124,6 +124,8 @@ struct EvaluateFollow: AsyncParsableCommand {
     @Option(help: "Ranker: candidates taken from each source's list.") var perSource: Int = 50
     @Option(help: "Ranker: users of each of its own training splits (carved out of the training graph).") var rankerUsers: Int = 2_000
     @Option(help: "Ranker: training splits (successive earlier time slices, or random maskings without times).") var rankerSlices: Int = 2
+    @Flag(inversion: .prefixedNo, help: "Ranker: fit the rankers scored on test with the validation follows as one more slice (the settings are still chosen on validation).")
+    var rankerRefit = true
     @OptionGroup var expansion: ExpansionOptions
 
     func validate() throws {
@@ -179,17 +181,21 @@ struct EvaluateFollow: AsyncParsableCommand {
         }
         progress.finish()
         print(String(format: "model trained on the training graph in %.1f s", trained.seconds))
-        let scorer = NeuMFPairScorer(model: trained.model)
+        // Validation queries are scored by the model that never saw the validation follows; test
+        // queries by the one the plan serves (refitted on train + validation when it says so).
+        let scorer = NeuMFPairScorer(model: trained.validated)
+        let testScorer = plan.follow.refit ? NeuMFPairScorer(model: trained.model) : scorer
         var index: RelationIndex?
         if !noComplex {
             let t = Date()
             var p = plan
             p.relationIndex.build = .always
-            index = try FollowModelTraining(plan: p).relationIndex(for: trained.model, graph: holdout.train.followees)
+            // From the validated model: the index serves validation queries too.
+            index = try FollowModelTraining(plan: p).relationIndex(for: trained.validated, graph: holdout.train.followees)
             print(String(format: "relation vectors of %d training follows indexed (HNSW) in %.1f s", holdout.train.followees.edgeCount,
                          Date().timeIntervalSince(t)))
         }
-        let (rows, _, chosenName) = FollowBenchmark.run(holdout: holdout, scorer: scorer, edgeIndex: index, expansion: expansion.limits) {
+        let (rows, _, chosenName) = FollowBenchmark.run(holdout: holdout, scorer: scorer, testScorer: testScorer, edgeIndex: index, expansion: expansion.limits) {
             progress.message($0)
         }
         progress.finish()
@@ -225,8 +231,8 @@ struct EvaluateFollow: AsyncParsableCommand {
                 }
             }
             let r = try FollowRankerStudy.run(
-                holdout: holdout, splits: splits, rankerScorer: NeuMFPairScorer(model: rankerModel.model), scorer: scorer, candidates: grid,
-                perSource: perSource, expansion: expansion.limits
+                holdout: holdout, splits: splits, rankerScorer: NeuMFPairScorer(model: rankerModel.model), scorer: scorer, testScorer: testScorer,
+                candidates: grid, perSource: perSource, refit: rankerRefit, expansion: expansion.limits
             ) { progress.message($0) }
             progress.finish()
             let ranked = FollowRankerStudy.markdown(r)

@@ -14,6 +14,9 @@ public struct TrainedFollowModel: Sendable {
     /// The model to serve: the epoch chosen on validation, refitted on train + validation when the
     /// plan says so.
     public var model: NeuMFModel
+    /// The epoch chosen on validation, before any refit: it never saw the validation follows, so
+    /// an evaluation scores its validation queries with it (`model` when the plan does not refit).
+    public var validated: NeuMFModel
     /// Every epoch of every phase, in order.
     public var epochs: [PhaseEpoch]
     /// With pretraining, the GMF and MLP stages (each chosen on validation, refitted like the model).
@@ -118,7 +121,7 @@ public struct FollowModelTraining: Sendable {
                 ) { k, rep in line("refit \(k)", rep) }
             }
             return TrainedFollowModel(
-                model: final.neumf.model, epochs: all, stages: [(.gmf, final.gmf.model), (.mlp, final.mlp.model)],
+                model: final.neumf.model, validated: r.neumf.model, epochs: all, stages: [(.gmf, final.gmf.model), (.mlp, final.mlp.model)],
                 validationHR10: r.neumf.bestHitRate, validationNDCG10: r.neumf.bestNDCG, summary: summary,
                 seconds: Date().timeIntervalSince(start))
         }
@@ -133,7 +136,7 @@ public struct FollowModelTraining: Sendable {
             }.model
         }
         return TrainedFollowModel(
-            model: model, epochs: all, stages: [], validationHR10: r.bestHitRate, validationNDCG10: r.bestNDCG, summary: summary,
+            model: model, validated: r.model, epochs: all, stages: [], validationHR10: r.bestHitRate, validationNDCG10: r.bestNDCG, summary: summary,
             seconds: Date().timeIntervalSince(start))
     }
 

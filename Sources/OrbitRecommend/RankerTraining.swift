@@ -15,6 +15,16 @@ public struct RankingExamples: Sendable {
     /// Share of the held-out follows the candidate union holds.
     public var unionRecall: Double { heldOut == 0 ? 0 : Double(inUnion) / Double(heldOut) }
 
+    /// Adds `other`'s rows (the same features) after these.
+    public mutating func append(_ other: RankingExamples) {
+        precondition(other.features.names == features.names, "examples of other features")
+        features.values += other.features.values
+        labels += other.labels
+        groups += other.groups
+        heldOut += other.heldOut
+        inUnion += other.inUnion
+    }
+
     /// The same rows restricted to some features (an ablation).
     public func keeping(_ keep: (String) -> Bool) -> RankingExamples {
         var e = self
@@ -48,14 +58,7 @@ public enum FollowRankerTraining {
     /// The rows of several splits (recommender over the split's input graph, its later follows), together.
     public static func examples(_ splits: [(FollowRecommender, [UserIndex: [UserIndex]])], perSource: Int) -> RankingExamples {
         var all = RankingExamples(features: FeatureMatrix(names: FollowFeatures.names), labels: [], groups: [])
-        for (rec, labels) in splits {
-            let e = examples(recommender: rec, labels: labels, perSource: perSource)
-            all.features.values += e.features.values
-            all.labels += e.labels
-            all.groups += e.groups
-            all.heldOut += e.heldOut
-            all.inUnion += e.inUnion
-        }
+        for (rec, labels) in splits { all.append(examples(recommender: rec, labels: labels, perSource: perSource)) }
         return all
     }
 

@@ -238,13 +238,16 @@ public struct Retraining: Sendable {
             let earlier = try FollowModelTraining(plan: p).train(graph: splits.last!.input) { log("ranker's follow model: " + $0) }
             scorer = NeuMFPairScorer(model: earlier.model, threads: max(plan.threads, 0))
         }
-        let recommenders = splits.map { split -> (FollowRecommender, [UserIndex: [UserIndex]]) in
+        func recommender(_ split: FollowRankerStudy.TrainingSplit) -> (FollowRecommender, [UserIndex: [UserIndex]]) {
             let now = Leaderboards.latestEvent(in: split.input)
             return (FollowRecommender(view: LiveView(snapshot: split.input), leaderboards: Leaderboards(snapshot: split.input, now: now), now: now,
                                       scorer: scorer), split.labels)
         }
-        var examples = FollowRankerTraining.examples(recommenders, perSource: r.perSource)
-        if !r.modelFeatures { examples = examples.keeping { !($0.hasPrefix("model.") || $0.hasPrefix("source.neumf_")) } }
+        func rows(_ splits: [FollowRankerStudy.TrainingSplit]) -> RankingExamples {
+            let e = FollowRankerTraining.examples(splits.map(recommender), perSource: r.perSource)
+            return r.modelFeatures ? e : e.keeping { !($0.hasPrefix("model.") || $0.hasPrefix("source.neumf_")) }
+        }
+        let examples = rows(splits)
         guard !examples.groups.isEmpty else {
             RankerFile.remove(model: files.followModel)
             log("ranker: the candidate union holds none of the later follows; none fitted")
@@ -252,7 +255,7 @@ public struct Retraining: Sendable {
         }
         do {
             let model = try FollowRankerTraining.fit(examples, parameters: r.parameters)
-            let ranker = try FollowRanker(model: model, perSource: r.perSource, engagedFirst: r.engagedFirst)
+            var ranker = try FollowRanker(model: model, perSource: r.perSource, engagedFirst: r.engagedFirst)
             var status = ModelStatus(kind: "ranker_xgboost_lambdamart", path: path, origin: "trained", trainedAt: Date(),
                                      parameters: model.featureNames.count, users: examples.groups.count)
             log(String(format: "ranker fitted on %d rows of %d users (union recall %.3f) in %.1f s", examples.labels.count, examples.groups.count,
@@ -277,6 +280,16 @@ public struct Retraining: Sendable {
                     models.rankerStatus = status
                     log("ranker not served: the blend did at least as well on the check slice")
                     return
+                }
+                if r.refit {
+                    var all = examples
+                    all.append(rows([check]))
+                    let t = Date()
+                    ranker = try FollowRanker(model: try FollowRankerTraining.fit(all, parameters: r.parameters), perSource: r.perSource,
+                                              engagedFirst: r.engagedFirst)
+                    status.users = all.groups.count
+                    log(String(format: "ranker refitted with the check slice: %d rows of %d users in %.1f s", all.labels.count, all.groups.count,
+                               Date().timeIntervalSince(t)))
                 }
             }
             status.trainSeconds = Date().timeIntervalSince(start)

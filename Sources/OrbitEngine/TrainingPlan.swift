@@ -299,6 +299,10 @@ public struct RankerPlan: Codable, Sendable, Equatable {
     /// Hold the latest slice out of the ranker's training and serve the ranker only if it beats
     /// the blend there (HR@10): the learned stage earns its slots on each deployment's own data.
     public var requireGain = true
+    /// Once the ranker has passed the check, fit it again with the check slice's follows as one
+    /// more slice, so the served ranker also learns from the latest follows (as the follow model is
+    /// refitted on train + validation). Costs the features of one more slice and one more fit.
+    public var refit = true
 
     public init() {}
 
@@ -314,5 +318,6 @@ public struct RankerPlan: Codable, Sendable, Equatable {
         modelFeatures = try c.decode(.modelFeatures, default: d.modelFeatures)
         engagedFirst = try c.decode(.engagedFirst, default: d.engagedFirst)
         requireGain = try c.decode(.requireGain, default: d.requireGain)
+        refit = try c.decode(.refit, default: d.refit)
     }
 }

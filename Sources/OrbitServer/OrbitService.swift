@@ -252,7 +252,12 @@ struct BackgroundWork: Service {
                             lastRetrain = now
                             group.addTask {
                                 do { try await service.refresher.refresh(retrain: true) } catch {
-                                    log.error("scheduled retraining failed; the models in service keep serving", metadata: ["error": "\(error)"])
+                                    if Task.isCancelled {
+                                        // A graceful shutdown terminates the child: not a failure.
+                                        log.info("scheduled retraining cancelled: the server is stopping", metadata: ["error": "\(error)"])
+                                    } else {
+                                        log.error("scheduled retraining failed; the models in service keep serving", metadata: ["error": "\(error)"])
+                                    }
                                 }
                             }
                         }

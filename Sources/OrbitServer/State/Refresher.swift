@@ -141,22 +141,7 @@ actor Refresher {
         // rows a minute), or, at the first rebuild, after a bulk import or when turned off, read
         // from every table. Read and built on a thread of lower priority: the rebuild takes the
         // CPU that requests leave (SQLite's reads run on the thread that asks).
-        var next: Base?
-        var replayed: Int?
-        if configuration.replayRebuilds, let base, let (b, n) = try await self.replayed(base) {
-            next = b
-            replayed = n
-        }
-        if next == nil {
-            if let reader = store as? any BlockingSnapshotRead {
-                let (c, catalog) = try await Self.onThread(nice: nice) { try reader.loadColumnsBlocking() }
-                next = Base(columns: c, catalog: catalog)
-            } else {
-                let (c, catalog) = try await store.loadColumns()
-                next = Base(columns: c, catalog: catalog)
-            }
-        }
-        let read = next!
+        let (read, replayed) = try await replayedOrRead(nice: nice)
         let loaded = try await Self.onThread(nice: nice) { LoadedSnapshot(snapshot: Snapshot.build(read.columns), catalog: read.catalog) }
         base = configuration.replayRebuilds ? read : nil
         // Retraining in this thread needs the raw interaction log for the click model.
@@ -215,6 +200,18 @@ actor Refresher {
         return report
     }
 
+    /// The next rebuild's columns: `base` brought forward by the change log when it can be (with
+    /// the changes' count), else every table read (nil count).
+    private func replayedOrRead(nice: Int) async throws -> (Base, replayed: Int?) {
+        if configuration.replayRebuilds, let base, let (b, n) = try await replayed(base) { return (b, n) }
+        if let reader = store as? any BlockingSnapshotRead {
+            let (c, catalog) = try await Self.onThread(nice: nice) { try reader.loadColumnsBlocking() }
+            return (Base(columns: c, catalog: catalog), nil)
+        }
+        let (c, catalog) = try await store.loadColumns()
+        return (Base(columns: c, catalog: catalog), nil)
+    }
+
     /// `base` brought forward by the store's change log, with the changes' count; nil when they
     /// cannot be replayed (a bulk import) or are too many to be worth it (read every table then).
     private func replayed(_ base: Base) async throws -> (Base, Int)? {
@@ -245,10 +242,21 @@ actor Refresher {
     /// requests that began on it end first, so none of them pays for unmapping it.
     static func release(_ previous: LiveState?, nice: Int) {
         guard let previous else { return }
-        Thread.detachNewThread {
-            if nice > 0 { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Int32(nice)) }
+        detach(nice: nice) {
             Thread.sleep(forTimeInterval: 2)
             withExtendedLifetime(previous) {}
+        }
+    }
+
+    /// Starts `body` on a new thread at CPU niceness `nice`, in the idle scheduling class when `idle`.
+    private static func detach(nice: Int, idle: Bool = false, _ body: @escaping @Sendable () -> Void) {
+        Thread.detachNewThread {
+            if nice > 0 { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Int32(nice)) }
+            if idle {
+                var none = sched_param()
+                _ = sched_setscheduler(0, 5, &none)  // SCHED_IDLE (Linux; glibc shows it only with _GNU_SOURCE)
+            }
+            body()
         }
     }
 
@@ -257,12 +265,7 @@ actor Refresher {
     /// are the thread's, and threads it starts inherit them.
     static func onThread<T: Sendable>(nice: Int, idle: Bool = false, _ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                if nice > 0 { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Int32(nice)) }
-                if idle {
-                    var none = sched_param()
-                    _ = sched_setscheduler(0, 5, &none)  // SCHED_IDLE (Linux; glibc shows it only with _GNU_SOURCE)
-                }
+            detach(nice: nice, idle: idle) {
                 do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
             }
         }

@@ -139,4 +139,33 @@ import Testing
         try bytes.write(to: URL(fileURLWithPath: status.path))
         #expect(throws: EngineError.self) { try RankerFile.read(from: status.path) }
     }
+
+    /// A ranker that passed the check is fitted again with the check slice's users (`ranker.refit`);
+    /// with the refit off it keeps the rows it was checked with.
+    @Test func aRankerThatPassesTheCheckIsRefittedWithTheCheckSlice() async throws {
+        var plan = EngineTests.plan
+        plan.ranker.parameters.trees = 20
+        plan.ranker.users = 200
+        plan.ranker.modelFeatures = false  // no second follow model: the refit is what is tested
+        let f = try await ServerFixture.make(users: 300, seed: 14) { c in c.training = plan }
+        defer { f.remove() }
+        let snapshot = try await f.store.loadSnapshot().snapshot
+        func fitted(refit: Bool) throws -> (status: ModelStatus, log: [String]) {
+            var p = plan
+            p.ranker.refit = refit
+            var models = ModelSet()
+            var lines: [String] = []
+            try Retraining(plan: p, files: ModelFiles(followModel: f.service.configuration.followModel, clickModel: ""))
+                .trainRanker(snapshot, into: &models) { lines.append($0) }
+            #expect(models.ranker != nil, "\(lines)")
+            return (try #require(models.rankerStatus), lines)
+        }
+        let plain = try fitted(refit: false), refitted = try fitted(refit: true)
+        #expect(plain.status.origin == "trained" && refitted.status.origin == "trained")
+        #expect(!plain.log.contains { $0.hasPrefix("ranker refitted") })
+        #expect(refitted.log.contains { $0.hasPrefix("ranker refitted with the check slice") }, "\(refitted.log)")
+        #expect(refitted.status.users > plain.status.users, "refit \(refitted.status.users) users, plain \(plain.status.users)")
+        // The check itself saw the same ranker both times.
+        #expect(refitted.status.validationHR10 == plain.status.validationHR10)
+    }
 }

@@ -60,8 +60,8 @@ for path in sys.argv[1:]:
                      + " | ".join(f"{r['test']:.4f} (val {r['val']:.4f})" for r in abl) + " |")
     m = re.search(r"test ([0-9.]+);", union)
     summary.append(f"| {graph} | {ranker['val']:.4f} / {ranker['test']:.4f} | {blend['val']:.4f} / {blend['test']:.4f} | "
-                   f"{best_other['test']:.4f} ({best_other['name']}) | {ranker['test'] / best_other['test']:.2f}× | "
-                   f"{ranker['test'] / blend['test']:.2f}× | {m.group(1) if m else '?'} | "
+                   f"{best_other['test']:.4f} ({best_other['name']}) | {ranker['test'] / best_other['test']:.3f}× | "
+                   f"{ranker['test'] / blend['test']:.3f}× | {m.group(1) if m else '?'} | "
                    f"{'ranker' if ranker['val'] > blend['val'] else 'blend'} |")
 print("| graph | ranker (chosen) val / test HR@10 | blend (chosen) val / test HR@10 | best other on test (row) | ranker ÷ best other | "
       "ranker ÷ chosen blend | union recall (test) | served by the validation rule |\n|---|---|---|---|---|---|---|---|")

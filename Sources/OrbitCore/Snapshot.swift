@@ -39,6 +39,10 @@ public struct Snapshot: Sendable {
     public let followers: CSR
     /// When each follower started following, parallel to `followers.targets`.
     public let followedAt: [Timestamp]
+    /// True when the follows carry times that tell them apart (not all equal): the graph can be
+    /// split by time, and time features mean something. Found once at build: a ranked request
+    /// asks, and on a graph without times the scan would read every follow.
+    public let hasFollowTimes: Bool
     /// users each user blocked, sorted.
     public let blocks: CSR
     /// suggestions each user dismissed, sorted: never suggested to that user again.
@@ -90,6 +94,7 @@ public struct Snapshot: Sendable {
         self.followees = followees
         self.followers = followers
         self.followedAt = followedAt
+        hasFollowTimes = followedAt.first.map { first in followedAt.contains { $0 != first } } ?? false
         self.blocks = blocks
         self.dismissals = dismissals
         self.impressions = impressions

@@ -16,36 +16,88 @@ public struct PersonalizedPageRankSource: CandidateSource {
 
     /// Approximate PageRank mass of every user reached (the user included), unfiltered.
     public func scores(for r: FollowRequest) -> [UserIndex: Double] {
+        r.scratch.with(users: r.view.userCount) { sc in
+            push(r, sc)
+            let mass = sc.massBuffer()
+            var out: [UserIndex: Double] = [:]
+            for u in sc.touched where mass[Int(u)] > 0 { out[u] = mass[Int(u)] }
+            return out
+        }
+    }
+
+    /// The push itself, on the scratch set's dense buffers (a request reaches tens of thousands of
+    /// users at 1M: hashing each residual update cost more than the rest of the source). Every
+    /// user given mass or residual is in `sc.touched`; the arithmetic and its order are those of
+    /// the textbook loop, so the masses do not depend on the buffers.
+    private func push(_ r: FollowRequest, _ sc: ExpansionScratch) {
         let s = r.view.snapshot
-        var score: [UserIndex: Double] = [:]
-        var residual: [UserIndex: Double] = [r.user: 1]
+        let mass = sc.massBuffer(), residual = sc.residualBuffer()
+        _ = sc.insert(r.user)
+        residual[Int(r.user)] = 1
         var queue: [UserIndex] = [r.user]
         var pushes = 0
         while let v = queue.popLast(), pushes < maxPushes {
-            guard let rv = residual[v] else { continue }
+            let rv = residual[Int(v)]
             let out = v == r.user ? r.eligibility.followees[...] : (Int(v) < s.userCount ? s.followees.row(v) : [])
             guard rv > epsilon * Double(max(out.count, 1)) else { continue }
             pushes += 1
-            score[v, default: 0] += restart * rv
-            residual[v] = nil
+            mass[Int(v)] += restart * rv
+            residual[Int(v)] = 0
             guard !out.isEmpty else { continue }
             let share = (1 - restart) * rv / Double(out.count)
-            for c in out {
-                let before = residual[c] ?? 0
-                residual[c] = before + share
-                let degree = Double(max(Int(c) < s.userCount ? s.followees.degree(c) : 0, 1))
-                if before <= epsilon * degree && before + share > epsilon * degree { queue.append(c) }
+            out.withUnsafeBufferPointer { out in
+                for c in out {
+                    let i = Int(c)
+                    _ = sc.insert(c)
+                    let before = residual[i]
+                    residual[i] = before + share
+                    let threshold = epsilon * Double(max(i < s.userCount ? s.followees.degree(c) : 0, 1))
+                    if before <= threshold && before + share > threshold { queue.append(c) }
+                }
             }
         }
-        return score
     }
 
     public func candidates(for r: FollowRequest, limit: Int, filtered: inout FilterCounts) -> [Candidate] {
-        var ok: [(UserIndex, Double)] = []
-        for (c, v) in scores(for: r).sorted(by: { $0.key < $1.key }) {
-            if let why = r.eligibility.reason(c) { filtered.add(why) } else { ok.append((c, v)) }
+        guard limit > 0 else { return [] }
+        return r.scratch.with(users: r.view.userCount) { sc in
+            push(r, sc)
+            let mass = sc.massBuffer()
+            var reached: [RankedMass] = []
+            reached.reserveCapacity(sc.touched.count)
+            for u in sc.touched where mass[Int(u)] > 0 { reached.append(RankedMass(mass: mass[Int(u)], user: u)) }
+            // Only the best reached users are filtered, in rank order, until `limit` pass (as the
+            // expansion sources do): most of the tens of thousands reached are never examined.
+            var out: [Candidate] = []
+            out.reserveCapacity(limit)
+            let firstChunk = limit + limit / 4 + min(r.eligibility.followees.count, 2 * limit)
+            visitBestFirst(&reached, firstChunk: firstChunk) { item in
+                if let why = r.eligibility.reason(item.user) {
+                    filtered.add(why)
+                } else {
+                    out.append(Candidate(user: item.user, score: Float(item.mass), source: .personalizedPageRank, evidence: .closeInGraph))
+                }
+                return out.count < limit
+            }
+            return out
         }
-        ok.sort { ($0.1, -Double($0.0)) > ($1.1, -Double($1.0)) }
-        return ok.prefix(limit).map { Candidate(user: $0.0, score: Float($0.1), source: .personalizedPageRank, evidence: .closeInGraph) }
     }
+}
+
+/// A user reached by the push, ordered best first: more mass, then the lower user index (the
+/// order of the hashed version this replaced). Positive doubles order as their bit patterns, so a
+/// comparison is two integer compares and the exact mass decides, not its `Float` rounding.
+struct RankedMass: Comparable {
+    let key: UInt64
+    let user: UserIndex
+
+    init(mass: Double, user: UserIndex) {
+        key = ~mass.bitPattern
+        self.user = user
+    }
+
+    var mass: Double { Double(bitPattern: ~key) }
+
+    @inline(__always)
+    static func < (a: RankedMass, b: RankedMass) -> Bool { a.key != b.key ? a.key < b.key : a.user < b.user }
 }

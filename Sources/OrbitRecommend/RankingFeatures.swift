@@ -69,11 +69,24 @@ public enum FollowFeatures {
         let inSnapshot = { (x: UserIndex) in x >= 0 && Int(x) < s.userCount }
         let userFollowers = inSnapshot(u) ? s.followers.row(u) : []
         let mutuals = followees.filter { userFollowers.binarySearchContains($0) }
-        var rank: [SourceKind: [UserIndex: (Int, Float)]] = [:]
-        for (k, list) in lists {
-            var m: [UserIndex: (Int, Float)] = [:]
-            for (i, c) in list.enumerated() where m[c.user] == nil { m[c.user] = (i + 1, c.score) }
-            rank[k] = m
+        // Each candidate's rank and score in each source, flat by row (NaN where the source did
+        // not list it): one hash lookup per listed item instead of one per source per row.
+        let sourceCount = rankedSources.count
+        var rowOf: [UserIndex: Int] = [:]
+        rowOf.reserveCapacity(candidates.count)
+        for (i, c) in candidates.enumerated() where rowOf[c] == nil { rowOf[c] = i }
+        var ranks = [Float](repeating: .nan, count: candidates.count * sourceCount * 2)
+        var listed = [Float](repeating: 0, count: candidates.count)
+        for (j, k) in rankedSources.enumerated() {
+            guard let list = lists[k] else { continue }
+            for (i, c) in list.enumerated() {
+                guard let row = rowOf[c.user] else { continue }
+                let at = (row * sourceCount + j) * 2
+                guard ranks[at].isNaN else { continue }  // a source's first listing counts
+                ranks[at] = Float(i + 1)
+                ranks[at + 1] = c.score
+                listed[row] += 1
+            }
         }
         let engaged = Dictionary(r.view.engagements(of: u).map { ($0.author, $0) }, uniquingKeysWith: { a, _ in a })
         // Model features: one batched call for the logits, one for the relation vectors.
@@ -109,19 +122,13 @@ public enum FollowFeatures {
         let hasTimes = s.hasFollowTimes
         var m = FeatureMatrix(names: names)
         m.values.reserveCapacity(candidates.count * names.count)
+        // One row buffer, refilled per candidate: no allocation per row or per source.
+        var row: [Float] = []
+        row.reserveCapacity(names.count)
         for (i, c) in candidates.enumerated() {
-            var row: [Float] = []
-            row.reserveCapacity(names.count)
-            var count: Float = 0
-            for k in rankedSources {
-                if let (rk, sc) = rank[k]?[c] {
-                    row += [Float(rk), sc]
-                    count += 1
-                } else {
-                    row += [.nan, .nan]
-                }
-            }
-            row.append(count)
+            row.removeAll(keepingCapacity: true)
+            row.append(contentsOf: ranks[(i * sourceCount * 2)..<((i + 1) * sourceCount * 2)])
+            row.append(listed[i])
             let cFollowers = inSnapshot(c) ? s.followers.row(c) : []
             let cFollowees = inSnapshot(c) ? s.followees.row(c) : []
             var adamic = 0.0
@@ -148,22 +155,17 @@ public enum FollowFeatures {
             row.append(logits[i])
             row.append(cosines[i])
             if let e = engaged[c] {
-                row += [Float(e.signals.priorityKey), Float(e.count), Float(Double(now - e.lastTime) / day)]
+                row.append(Float(e.signals.priorityKey))
+                row.append(Float(e.count))
+                row.append(Float(Double(now - e.lastTime) / day))
             } else {
-                row += [.nan, .nan, .nan]
+                row.append(.nan)
+                row.append(.nan)
+                row.append(.nan)
             }
             row.append(newestShared == .min ? .nan : Float(Double(now - newestShared) / day))
             m.append(row)
         }
         return m
-    }
-}
-
-extension Snapshot {
-    /// True when the follows carry times that tell them apart (not all equal): the graph can be
-    /// split by time, and time features mean something.
-    public var hasFollowTimes: Bool {
-        guard let first = followedAt.first else { return false }
-        return followedAt.contains { $0 != first }
     }
 }

@@ -16,6 +16,11 @@ public final class ExpansionScratch: @unchecked Sendable {
     let touchedStorage: UnsafeMutablePointer<UserIndex>
     private(set) var touchedCount = 0
     private var weighted = false
+    /// Personalised PageRank's mass and residual per user, allocated at the first push (8 bytes
+    /// each per user: only servers that run the ranking stage's PageRank source pay for them).
+    private var massStorage: UnsafeMutablePointer<Double>?
+    private var residualStorage: UnsafeMutablePointer<Double>?
+    private var pushed = false
 
     init(users: Int) {
         self.users = users
@@ -30,6 +35,33 @@ public final class ExpansionScratch: @unchecked Sendable {
         count.deallocate()
         weight.deallocate()
         touchedStorage.deallocate()
+        massStorage?.deallocate()
+        residualStorage?.deallocate()
+    }
+
+    private func doubles() -> UnsafeMutablePointer<Double> {
+        let p = UnsafeMutablePointer<Double>.allocate(capacity: max(users, 1))
+        p.initialize(repeating: 0, count: max(users, 1))
+        return p
+    }
+
+    /// PageRank mass per user, zero for users not touched; the caller marks (`insert`) every user
+    /// it writes, so that `clear` finds them.
+    func massBuffer() -> UnsafeMutablePointer<Double> {
+        pushed = true
+        if let m = massStorage { return m }
+        let m = doubles()
+        massStorage = m
+        return m
+    }
+
+    /// PageRank residual per user, under the same rules as `massBuffer()`.
+    func residualBuffer() -> UnsafeMutablePointer<Double> {
+        pushed = true
+        if let r = residualStorage { return r }
+        let r = doubles()
+        residualStorage = r
+        return r
     }
 
     var touched: UnsafeBufferPointer<UserIndex> { UnsafeBufferPointer(start: touchedStorage, count: touchedCount) }
@@ -115,8 +147,15 @@ public final class ExpansionScratch: @unchecked Sendable {
         } else {
             for u in touched { c[Int(u)] = 0 }
         }
+        if pushed {
+            for p in [massStorage, residualStorage] {
+                guard let p else { continue }
+                for u in touched { p[Int(u)] = 0 }
+            }
+        }
         touchedCount = 0
         weighted = false
+        pushed = false
     }
 }
 

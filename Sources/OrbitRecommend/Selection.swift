@@ -23,14 +23,14 @@ struct Ranked: Comparable {
 }
 
 @inline(__always)
-private func sortRange(_ b: UnsafeMutableBufferPointer<Ranked>, _ lo: Int, _ hi: Int) {
+private func sortRange<T: Comparable>(_ b: UnsafeMutableBufferPointer<T>, _ lo: Int, _ hi: Int) {
     var part = UnsafeMutableBufferPointer(rebasing: b[lo..<hi])
     part.sort()
 }
 
 /// Moves the `k` best items of `b[lo..<hi]` to `b[lo..<k]`, in no particular order
 /// (quickselect with a median-of-three pivot; falls back to sorting if the partitions degrade).
-private func partialSelect(_ b: UnsafeMutableBufferPointer<Ranked>, _ lo0: Int, _ hi0: Int, _ k: Int) {
+private func partialSelect<T: Comparable>(_ b: UnsafeMutableBufferPointer<T>, _ lo0: Int, _ hi0: Int, _ k: Int) {
     var lo = lo0, hi = hi0
     var rounds = 0
     while hi - lo > 24 {
@@ -67,8 +67,9 @@ func selectBest(_ items: inout [Ranked], k: Int) {
 
 /// Calls `visit` with the items best first until it returns false, ordering only as much of the
 /// array as it consumes: chunks of `firstChunk`, then twice as many each time, are selected and
-/// sorted. Lets a source filter candidates in rank order and stop once it has enough.
-func visitBestFirst(_ items: inout [Ranked], firstChunk: Int, _ visit: (Ranked) -> Bool) {
+/// sorted. Lets a source filter candidates in rank order and stop once it has enough. Items are
+/// best first in their `<` order (`Ranked`, `RankedMass`).
+func visitBestFirst<T: Comparable>(_ items: inout [T], firstChunk: Int, _ visit: (T) -> Bool) {
     items.withUnsafeMutableBufferPointer { b in
         var start = 0, size = max(firstChunk, 16)
         while start < b.count {

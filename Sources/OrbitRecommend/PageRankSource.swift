@@ -18,7 +18,7 @@ public struct PersonalizedPageRankSource: CandidateSource {
     public func scores(for r: FollowRequest) -> [UserIndex: Double] {
         r.scratch.with(users: r.view.userCount) { sc in
             push(r, sc)
-            let mass = sc.massBuffer()
+            let mass = sc.pushBuffers().mass
             var out: [UserIndex: Double] = [:]
             for u in sc.touched where mass[Int(u)] > 0 { out[u] = mass[Int(u)] }
             return out
@@ -31,7 +31,7 @@ public struct PersonalizedPageRankSource: CandidateSource {
     /// the textbook loop, so the masses do not depend on the buffers.
     private func push(_ r: FollowRequest, _ sc: ExpansionScratch) {
         let s = r.view.snapshot
-        let mass = sc.massBuffer(), residual = sc.residualBuffer()
+        let (mass, residual) = sc.pushBuffers()
         _ = sc.insert(r.user)
         residual[Int(r.user)] = 1
         var queue: [UserIndex] = [r.user]
@@ -62,7 +62,7 @@ public struct PersonalizedPageRankSource: CandidateSource {
         guard limit > 0 else { return [] }
         return r.scratch.with(users: r.view.userCount) { sc in
             push(r, sc)
-            let mass = sc.massBuffer()
+            let mass = sc.pushBuffers().mass
             var reached: [RankedMass] = []
             reached.reserveCapacity(sc.touched.count)
             for u in sc.touched where mass[Int(u)] > 0 { reached.append(RankedMass(mass: mass[Int(u)], user: u)) }

@@ -45,23 +45,15 @@ public final class ExpansionScratch: @unchecked Sendable {
         return p
     }
 
-    /// PageRank mass per user, zero for users not touched; the caller marks (`insert`) every user
-    /// it writes, so that `clear` finds them.
-    func massBuffer() -> UnsafeMutablePointer<Double> {
+    /// PageRank's mass and residual per user, zero for users not touched; the caller marks
+    /// (`insert`) every user it writes, so that `clear` finds them.
+    func pushBuffers() -> (mass: UnsafeMutablePointer<Double>, residual: UnsafeMutablePointer<Double>) {
         pushed = true
-        if let m = massStorage { return m }
-        let m = doubles()
+        if let m = massStorage, let r = residualStorage { return (m, r) }
+        let m = doubles(), r = doubles()
         massStorage = m
-        return m
-    }
-
-    /// PageRank residual per user, under the same rules as `massBuffer()`.
-    func residualBuffer() -> UnsafeMutablePointer<Double> {
-        pushed = true
-        if let r = residualStorage { return r }
-        let r = doubles()
         residualStorage = r
-        return r
+        return (m, r)
     }
 
     var touched: UnsafeBufferPointer<UserIndex> { UnsafeBufferPointer(start: touchedStorage, count: touchedCount) }
@@ -147,11 +139,8 @@ public final class ExpansionScratch: @unchecked Sendable {
         } else {
             for u in touched { c[Int(u)] = 0 }
         }
-        if pushed {
-            for p in [massStorage, residualStorage] {
-                guard let p else { continue }
-                for u in touched { p[Int(u)] = 0 }
-            }
+        if pushed, let m = massStorage, let r = residualStorage {
+            for u in touched { m[Int(u)] = 0; r[Int(u)] = 0 }
         }
         touchedCount = 0
         weighted = false

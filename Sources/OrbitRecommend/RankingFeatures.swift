@@ -55,7 +55,7 @@ public enum FollowFeatures {
         return n
     }
 
-    /// The features of `candidates` for the request's user. `lists` are the sources' lists (best
+    /// The features of `candidates` (each once) for the request's user. `lists` are the sources' lists (best
     /// first) the union was made of; `scorer` gives the model features when there is a model.
     /// `newFollowers` is every user's count of new followers in the recent window (the
     /// leaderboards keep it), nil where unknown.

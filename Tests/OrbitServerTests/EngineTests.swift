@@ -17,6 +17,7 @@ import Testing
         p.threads = 1
         p.seed = 9
         p.relationIndex.build = .always
+        p.ranker.refit = false  // covered by aRankerThatPassesTheCheckIsRefittedWithTheCheckSlice; spares the suite's CPU
         return p
     }
 

@@ -53,6 +53,9 @@ struct ServerFixture: Sendable {
         c.training.ranker.parameters.trees = 20
         c.training.ranker.users = 200
         c.training.ranker.perSource = 20
+        // The refit with the check slice is one more feature pass and fit per retraining: one test
+        // covers it (RankerServingTests), the rest of the suite spares the CPU.
+        c.training.ranker.refit = false
         configure(&c)
         var logger = Logger(label: "orbit-test")
         logger.logLevel = .warning

@@ -31,6 +31,8 @@ public struct PersonalizedPageRankSource: CandidateSource {
     /// the textbook loop, so the masses do not depend on the buffers.
     private func push(_ r: FollowRequest, _ sc: ExpansionScratch) {
         let s = r.view.snapshot
+        // The buffers cover the live view's users: a user outside it has no walk to start.
+        guard r.user >= 0, Int(r.user) < r.view.userCount else { return }
         let (mass, residual) = sc.pushBuffers()
         _ = sc.insert(r.user)
         residual[Int(r.user)] = 1

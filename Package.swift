@@ -102,10 +102,10 @@ let package = Package(
         .target(name: "StoreTestSupport", dependencies: ["OrbitStore"], path: "Tests/StoreTestSupport"),
         .testTarget(name: "OrbitStoreTests", dependencies: ["OrbitStore", "OrbitSynth", "StoreTestSupport"]),
         .testTarget(name: "OrbitSynthTests", dependencies: ["OrbitSynth"]),
-        .testTarget(name: "OrbitRecommendTests", dependencies: ["OrbitRecommend", "OrbitStore", "Ranking"]),
+        .testTarget(name: "OrbitRecommendTests", dependencies: ["OrbitRecommend", "OrbitStore", "Ranking", "StoreTestSupport"]),
         .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex"]),
         .testTarget(name: "NeuMFTests", dependencies: ["NeuMF"]),
-        .testTarget(name: "OrbitEvalTests", dependencies: ["OrbitEval", "NeuMF", "OrbitSynth"]),
+        .testTarget(name: "OrbitEvalTests", dependencies: ["OrbitEval", "NeuMF", "OrbitSynth", "StoreTestSupport"]),
         .testTarget(name: "OrbitEngineTests", dependencies: ["OrbitEngine", "OrbitStore", "OrbitSynth", "StoreTestSupport"]),
         // One store suite, run against SQLite and PostgreSQL.
         .testTarget(
@@ -113,7 +113,7 @@ let package = Package(
         .testTarget(
             name: "OrbitServerTests",
             dependencies: [
-                "OrbitServer", "OrbitEngine", "OrbitRecommend", "OrbitStore", "OrbitPostgres", "OrbitSynth", "NeuMF",
+                "OrbitServer", "OrbitEngine", "OrbitRecommend", "OrbitStore", "OrbitPostgres", "OrbitSynth", "NeuMF", "StoreTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),

@@ -1,13 +1,14 @@
 import OrbitCore
 import OrbitRecommend
 import Ranking
+import StoreTestSupport
 import Testing
 @testable import OrbitEval
 
 @Suite struct RankerStudyTests {
     /// The refit adds the validation slice to the test-time rankers only: every validation figure,
     /// and so every choice, is the same with and without it.
-    @Test func refitAddsTheValidationSliceToTestRankersOnly() throws {
+    @Test func refitAddsTheValidationSliceToTestRankersOnly() async throws {
         let s = TimeSplitTests.timedGraph(users: 40, follows: 700, seed: 5)
         let h = FollowHoldout.byTime(s, cuts: .fractions(s, test: 0.1), seed: 1, maxUsers: 1_000)
         let splits = FollowRankerStudy.trainingSplits(of: h.train, slices: 2, seed: 2, maxUsers: 1_000)
@@ -16,10 +17,11 @@ import Testing
         a.maxDepth = 3
         var b = a
         b.minChildWeight = 10
-        func run(_ refit: Bool) throws -> FollowRankerStudy.Result {
-            try FollowRankerStudy.run(holdout: h, splits: splits, rankerScorer: nil, scorer: nil, candidates: [a, b], refit: refit)
+        let (ca, cb) = (a, b)
+        func run(_ refit: Bool) async throws -> FollowRankerStudy.Result {
+            try await offThePool { try FollowRankerStudy.run(holdout: h, splits: splits, rankerScorer: nil, scorer: nil, candidates: [ca, cb], refit: refit) }
         }
-        let plain = try run(false), refitted = try run(true)
+        let plain = try await run(false), refitted = try await run(true)
         #expect(plain.trainingRows > 0)
         #expect(plain.testTrainingRows == plain.trainingRows)
         // The validation slice: the union of each validation user whose later follows it holds.

@@ -1,4 +1,5 @@
 import OrbitCore
+import StoreTestSupport
 import Testing
 @testable import OrbitRecommend
 
@@ -52,7 +53,11 @@ import Testing
     }
 
     @Test(arguments: [50, 5_000])
-    func theDensePushMatchesTheHashedOneAndLeavesThePoolClean(maxPushes: Int) {
+    func theDensePushMatchesTheHashedOneAndLeavesThePoolClean(maxPushes: Int) async throws {
+        try await offThePool { Self.compare(maxPushes: maxPushes) }
+    }
+
+    static func compare(maxPushes: Int) {
         let s = Self.network(users: 160, follows: 1_600, seed: 11)
         let view = LiveView(snapshot: s)
         let pool = ScratchPool(users: s.userCount)
@@ -60,7 +65,7 @@ import Testing
         var compared = 0
         for u in Int32(0)..<Int32(s.userCount) {
             let r = FollowRequest(user: u, view: view, now: 2_000, scratch: pool)
-            let want = Self.reference(r, maxPushes: maxPushes)
+            let want = reference(r, maxPushes: maxPushes)
             #expect(source.scores(for: r) == want, "user \(u)")
             // Best first by mass, then the lower index; the first 10 eligible.
             let ranked = want.sorted { ($0.value, -Int($0.key)) > ($1.value, -Int($1.key)) }

@@ -2,6 +2,7 @@ import Foundation
 import OrbitEngine
 import OrbitRecommend
 import OrbitServer
+import StoreTestSupport
 import Testing
 
 /// The CLI and the server run one engine: the same plan trains the same model, and the complex
@@ -151,17 +152,22 @@ import Testing
         let f = try await ServerFixture.make(users: 300, seed: 14) { c in c.training = plan }
         defer { f.remove() }
         let snapshot = try await f.store.loadSnapshot().snapshot
-        func fitted(refit: Bool) throws -> (status: ModelStatus, log: [String]) {
-            var p = plan
-            p.ranker.refit = refit
-            var models = ModelSet()
-            var lines: [String] = []
-            try Retraining(plan: p, files: ModelFiles(followModel: f.service.configuration.followModel, clickModel: ""))
-                .trainRanker(snapshot, into: &models) { lines.append($0) }
+        let followModel = f.service.configuration.followModel
+        let base = plan
+        func fitted(refit: Bool) async throws -> (status: ModelStatus, log: [String]) {
+            var q = base
+            q.ranker.refit = refit
+            let p = q
+            let (models, lines) = try await offThePool {
+                var models = ModelSet()
+                var lines: [String] = []
+                try Retraining(plan: p, files: ModelFiles(followModel: followModel, clickModel: "")).trainRanker(snapshot, into: &models) { lines.append($0) }
+                return (models, lines)
+            }
             #expect(models.ranker != nil, "\(lines)")
             return (try #require(models.rankerStatus), lines)
         }
-        let plain = try fitted(refit: false), refitted = try fitted(refit: true)
+        let plain = try await fitted(refit: false), refitted = try await fitted(refit: true)
         #expect(plain.status.origin == "trained" && refitted.status.origin == "trained")
         #expect(!plain.log.contains { $0.hasPrefix("ranker refitted") })
         #expect(refitted.log.contains { $0.hasPrefix("ranker refitted with the check slice") }, "\(refitted.log)")

@@ -25,21 +25,21 @@ struct CommandsOnPostgresTests {
             let paths = try Generator(config: cfg).generate().writeCSV(to: dir + "/gen")
             // The database's URL: the server's with this test's database in place of its own.
             let store = url.split(separator: "/").dropLast().joined(separator: "/") + "/" + name
-            try OrbitCommand.succeed(["import", "--store", store] + paths, in: dir)
+            try await OrbitCommand.succeed(["import", "--store", store] + paths, in: dir)
             let small = ["--factors", "4", "--layers", "8,4", "--epochs", "2", "--validation-users", "40", "--threads", "1", "--no-refit"]
-            let train = try OrbitCommand.succeed(["train", "--store", store, "--out", dir + "/follow.model", "--relation-index", "always"] + small, in: dir)
+            let train = try await OrbitCommand.succeed(["train", "--store", store, "--out", dir + "/follow.model", "--relation-index", "always"] + small, in: dir)
             #expect(train.out.contains("relation index of"))
-            let rec = try OrbitCommand.succeed(["recommend", "--store", store, "--user", "u3", "--model", dir + "/follow.model", "--logic", "complex"], in: dir)
+            let rec = try await OrbitCommand.succeed(["recommend", "--store", store, "--user", "u3", "--model", dir + "/follow.model", "--logic", "complex"], in: dir)
             #expect(rec.out.contains(" 1. @"), "\(rec.out)")
-            let feed = try OrbitCommand.succeed(["feed", "--store", store, "--user", "u3", "--model", dir + "/follow.model"], in: dir)
+            let feed = try await OrbitCommand.succeed(["feed", "--store", store, "--user", "u3", "--model", dir + "/follow.model"], in: dir)
             #expect(feed.out.contains(" 1. "), "\(feed.out)")
-            let eval = try OrbitCommand.succeed(["evaluate", "follow", "--store", store, "--users", "60", "--no-complex"] + small, in: dir)
+            let eval = try await OrbitCommand.succeed(["evaluate", "follow", "--store", store, "--users", "60", "--no-complex"] + small, in: dir)
             #expect(eval.out.contains("baseline: adamic_adar"), "\(eval.out.suffix(500))")
-            let bench = try OrbitCommand.succeed(["bench", "follow", "--store", store, "--model", dir + "/follow.model", "--requests", "20"], in: dir)
+            let bench = try await OrbitCommand.succeed(["bench", "follow", "--store", store, "--model", dir + "/follow.model", "--requests", "20"], in: dir)
             #expect(bench.out.contains("p99"), "\(bench.out)")
-            try OrbitCommand.succeed(["stats", "--store", store], in: dir)
+            try await OrbitCommand.succeed(["stats", "--store", store], in: dir)
             // A store that does not exist is an error naming the cause, not an empty answer.
-            let missing = try OrbitCommand.run(["recommend", "--store", dir + "/nothing.sqlite", "--user", "u3"], in: dir)
+            let missing = try await OrbitCommand.run(["recommend", "--store", dir + "/nothing.sqlite", "--user", "u3"], in: dir)
             #expect(missing.status != 0 && missing.err.contains("no store at"), "\(missing.err)")
         } catch {
             try? await PostgresStore.dropDatabase(name, server: server)

@@ -35,7 +35,7 @@ import Testing
         let report = try await f.service.refresh(retrain: true)
         #expect(report.retrained && report.followModel?.origin == "trained" && report.relationIndex != nil)
 
-        try OrbitCommand.succeed(["train", "--store", f.dir + "/s.sqlite", "--plan", planPath, "--out", f.dir + "/cli/follow.model"], in: f.dir)
+        try await OrbitCommand.succeed(["train", "--store", f.dir + "/s.sqlite", "--plan", planPath, "--out", f.dir + "/cli/follow.model"], in: f.dir)
         let cli = try Data(contentsOf: URL(fileURLWithPath: f.dir + "/cli/follow.model"))
         let server = try Data(contentsOf: URL(fileURLWithPath: serverModel))
         #expect(cli.count > 1_000)
@@ -46,7 +46,7 @@ import Testing
         #expect(cliEdges == serverEdges)
 
         // A different seed trains a different model: the comparison above can fail.
-        try OrbitCommand.succeed(["train", "--store", f.dir + "/s.sqlite", "--plan", planPath, "--seed", "10", "--out", f.dir + "/other.model"], in: f.dir)
+        try await OrbitCommand.succeed(["train", "--store", f.dir + "/s.sqlite", "--plan", planPath, "--seed", "10", "--out", f.dir + "/other.model"], in: f.dir)
         #expect(try Data(contentsOf: URL(fileURLWithPath: f.dir + "/other.model")) != server)
     }
 

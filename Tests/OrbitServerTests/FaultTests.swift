@@ -53,7 +53,7 @@ func counter(_ name: String, in exposition: String) -> Int {
         logger.logLevel = .critical
         let fresh = OrbitService(configuration: f.service.configuration, store: f.store, logger: logger, executable: OrbitCommand.executable.path)
         try await fresh.loadInitialState()
-        try await fresh.application().test(.live) { (raw: any TestClientProtocol) async throws -> Void in
+        try await fresh.live { (raw: any TestClientProtocol) async throws -> Void in
             let c = HTTPTestClient(raw: raw)
             #expect(try await c.get("/ready").status == 200)
             #expect(try await c.get("/v1/model").object["followModel"] == nil)
@@ -108,7 +108,7 @@ struct DiskFullTests {
                                         progress: nil)
         let service = try await ServerFixture.service(on: store, dir: dir)
         let batch = Self.batch
-        let (acknowledged, refused) = try await service.application().test(.live) { (raw: any TestClientProtocol) async throws -> ([Int], [(Int, HTTPResult)]) in
+        let (acknowledged, refused) = try await service.live { (raw: any TestClientProtocol) async throws -> ([Int], [(Int, HTTPResult)]) in
             var acknowledged: [Int] = [], refused: [(Int, HTTPResult)] = []
             let c = HTTPTestClient(raw: raw)
             #expect(try await c.post("/v1/events", batch(0)).status == 200)
@@ -400,8 +400,8 @@ struct PostgresRestartTests {
         let b = try await ServerFixture.service(on: storeB, dir: dir, poll: 0.2)
         let clock = ContinuousClock(), t0 = clock.now
         @Sendable func seconds() -> Double { let d = clock.now - t0; return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
-        let (outcomes, times) = try await a.application().test(.live) { (ra: any TestClientProtocol) async throws -> ([Outcome], [String: Double]) in
-            try await b.application().test(.live) { (rb: any TestClientProtocol) async throws -> ([Outcome], [String: Double]) in
+        let (outcomes, times) = try await a.live { (ra: any TestClientProtocol) async throws -> ([Outcome], [String: Double]) in
+            try await b.live { (rb: any TestClientProtocol) async throws -> ([Outcome], [String: Double]) in
                 let clients = [HTTPTestClient(raw: ra), HTTPTestClient(raw: rb)]
                 let stop = Flag()
                 // Load: each replica reads and writes every 50 ms until told to stop.

@@ -67,7 +67,7 @@ import Testing
             _ = try await first.importFiles(
                 paths.map { ImportSource(path: $0, format: ImportFormat.detect(path: $0)!) }, options: ImportOptions(), progress: nil)
             let service = try await stores.service(first)
-            let (user, target, before) = try await service.application().test(.live) { raw in
+            let (user, target, before) = try await service.live { raw in
                 let client = HTTPTestClient(raw: raw)
                 var found: (String, [String])?
                 for i in 0..<300 where found == nil {
@@ -99,7 +99,7 @@ import Testing
             }
             // A restart: a new process state on a new store instance over the same data.
             let restarted = try await stores.service(try await stores.open())
-            try await restarted.application().test(.live) { raw in
+            try await restarted.live { raw in
                 let client = HTTPTestClient(raw: raw)
                 let path = "/v1/users/\(user)/follow-recommendations?k=5"
                 #expect(!users(try await client.get("/v1/users/\(user)/follow-recommendations?k=50")).contains(target))

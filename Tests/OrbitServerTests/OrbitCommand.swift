@@ -14,8 +14,9 @@ struct OrbitCommand {
     }
 
     /// Runs `orbit args…` in `dir` and waits for it; standard output and error are kept in files
-    /// (pipes could fill up and block a chatty command).
-    static func run(_ args: [String], in dir: String) throws -> Result {
+    /// (pipes could fill up and block a chatty command). The wait polls: `waitUntilExit` would hold
+    /// one of the cooperative pool's two threads for as long as the command runs.
+    static func run(_ args: [String], in dir: String) async throws -> Result {
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw ServeProcess.Failure(description: "no orbit executable at \(executable.path); run `swift build --build-tests` first")
         }
@@ -30,6 +31,7 @@ struct OrbitCommand {
         p.standardOutput = FileHandle(forWritingAtPath: outPath)
         p.standardError = FileHandle(forWritingAtPath: errPath)
         try p.run()
+        while p.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         p.waitUntilExit()
         return Result(status: p.terminationStatus, out: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
                       err: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
@@ -37,8 +39,8 @@ struct OrbitCommand {
 
     /// Runs and expects exit status 0, recording the output otherwise.
     @discardableResult
-    static func succeed(_ args: [String], in dir: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> Result {
-        let r = try run(args, in: dir)
+    static func succeed(_ args: [String], in dir: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> Result {
+        let r = try await run(args, in: dir)
         #expect(r.status == 0, "orbit \(args.joined(separator: " ")) exited \(r.status): \(r.err.suffix(2_000))", sourceLocation: sourceLocation)
         return r
     }

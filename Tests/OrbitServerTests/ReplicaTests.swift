@@ -39,8 +39,8 @@ struct ReplicaTests {
                 try await ServerFixture.service(on: store, dir: dir, poll: 0.2)
             }
             let a = try await service(storeA), b = try await service(storeB)
-            try await a.application().test(.live) { ca in
-                try await b.application().test(.live) { cb in
+            try await a.live { ca in
+                try await b.live { cb in
                     let a = HTTPTestClient(raw: ca), b = HTTPTestClient(raw: cb)
                     var found: Int?
                     for i in 0..<300 where found == nil {

@@ -6,6 +6,7 @@ import OrbitCore
 import OrbitServer
 import OrbitStore
 import OrbitSynth
+import StoreTestSupport
 import Synchronization
 import Testing
 
@@ -86,17 +87,30 @@ struct ServerFixture: Sendable {
 
     /// Starts the real server on a free loopback port and runs `body` against it.
     func withServer<T: Sendable>(_ body: @Sendable (HTTPTestClient) async throws -> T) async throws -> T {
-        try await service.application().test(.live) { client in try await body(HTTPTestClient(raw: client)) }
+        try await service.live { client in try await body(HTTPTestClient(raw: client)) }
     }
 
     /// Runs `body` against the router in process (no sockets, so no client read timeout): for
     /// tests whose requests may be slow on a loaded machine (a debug build retraining beside them).
     func withRouter<T: Sendable>(_ body: @Sendable (HTTPTestClient) async throws -> T) async throws -> T {
-        try await service.application().test(.router) { client in try await body(HTTPTestClient(raw: client)) }
+        try await withTaskExecutorPreference(DedicatedExecutor.servers) {
+            try await service.application().test(.router) { client in try await body(HTTPTestClient(raw: client)) }
+        }
     }
 
     /// What the store holds: equal before and after means nothing was written.
     func fingerprint() async throws -> StoreCounts { try await store.counts() }
+}
+
+extension OrbitService {
+    /// Starts the real server on a free loopback port and runs `body` against it, the server's
+    /// tasks and the client's on `DedicatedExecutor.servers`: the tests beside it may block the
+    /// cooperative pool for longer than the client waits for an answer.
+    func live<T: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
+        try await withTaskExecutorPreference(DedicatedExecutor.servers) {
+            try await application().test(.live, body)
+        }
+    }
 }
 
 /// A response: status and the JSON body parsed (nil when not JSON).

@@ -96,23 +96,26 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
-        .testTarget(name: "OrbitCoreTests", dependencies: ["OrbitCore"]),
-        .testTarget(name: "RankingTests", dependencies: ["Ranking"]),
+        .testTarget(name: "OrbitCoreTests", dependencies: ["TestThreads", "OrbitCore"]),
+        .testTarget(name: "RankingTests", dependencies: ["TestThreads", "Ranking"]),
+        // Every test suite runs on threads of its own (`@Suite(.testThreads)`), not on the cooperative pool.
+        .target(name: "TestThreads", path: "Tests/TestThreads"),
         // Fixtures shared by the two store test targets.
         .target(name: "StoreTestSupport", dependencies: ["OrbitStore"], path: "Tests/StoreTestSupport"),
-        .testTarget(name: "OrbitStoreTests", dependencies: ["OrbitStore", "OrbitSynth", "StoreTestSupport"]),
-        .testTarget(name: "OrbitSynthTests", dependencies: ["OrbitSynth"]),
-        .testTarget(name: "OrbitRecommendTests", dependencies: ["OrbitRecommend", "OrbitStore", "Ranking", "StoreTestSupport"]),
-        .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex"]),
-        .testTarget(name: "NeuMFTests", dependencies: ["NeuMF"]),
-        .testTarget(name: "OrbitEvalTests", dependencies: ["OrbitEval", "NeuMF", "OrbitSynth", "StoreTestSupport"]),
-        .testTarget(name: "OrbitEngineTests", dependencies: ["OrbitEngine", "OrbitStore", "OrbitSynth", "StoreTestSupport"]),
+        .testTarget(name: "OrbitStoreTests", dependencies: ["TestThreads", "OrbitStore", "OrbitSynth", "StoreTestSupport"]),
+        .testTarget(name: "OrbitSynthTests", dependencies: ["TestThreads", "OrbitSynth"]),
+        .testTarget(name: "OrbitRecommendTests", dependencies: ["TestThreads", "OrbitRecommend", "OrbitStore", "Ranking", "StoreTestSupport"]),
+        .testTarget(name: "VectorIndexTests", dependencies: ["TestThreads", "VectorIndex"]),
+        .testTarget(name: "NeuMFTests", dependencies: ["TestThreads", "NeuMF"]),
+        .testTarget(name: "OrbitEvalTests", dependencies: ["TestThreads", "OrbitEval", "NeuMF", "OrbitSynth", "StoreTestSupport"]),
+        .testTarget(name: "OrbitEngineTests", dependencies: ["TestThreads", "OrbitEngine", "OrbitStore", "OrbitSynth", "StoreTestSupport"]),
         // One store suite, run against SQLite and PostgreSQL.
         .testTarget(
-            name: "StoreConformanceTests", dependencies: ["OrbitStore", "OrbitPostgres", "OrbitSynth", "StoreTestSupport"]),
+            name: "StoreConformanceTests", dependencies: ["TestThreads", "OrbitStore", "OrbitPostgres", "OrbitSynth", "StoreTestSupport"]),
         .testTarget(
             name: "OrbitServerTests",
             dependencies: [
+                "TestThreads",
                 "OrbitServer", "OrbitEngine", "OrbitRecommend", "OrbitStore", "OrbitPostgres", "OrbitSynth", "NeuMF", "StoreTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,7 +1,8 @@
 import Testing
 @testable import NeuMF
+import TestThreads
 
-@Suite struct FoldInTests {
+@Suite(.testThreads) struct FoldInTests {
     /// The row gradient agrees with finite differences of the logit.
     @Test func rowGradientMatchesFiniteDifferences() throws {
         let config = NeuMFConfiguration(kind: .neumf, factors: 4, layers: [8, 6, 4], userCount: 5, itemCount: 7)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import NeuMF
+import TestThreads
 
 /// Independent Double-precision reference of the model's mean binary cross-entropy.
 func referenceLoss(_ p: [Double], _ L: ParameterLayout, users: [Int32], items: [Int32], labels: [Float]) -> Double {
@@ -109,7 +110,7 @@ func gradientErrors(config: NeuMFConfiguration, seed: UInt64) throws -> [(String
     return results
 }
 
-@Test(arguments: [
+@Test(.testThreads, arguments: [
     NeuMFConfiguration(kind: .neumf, factors: 3, layers: [6, 5, 3], userCount: 4, itemCount: 6),
     NeuMFConfiguration(kind: .neumf, factors: 8, layers: [32, 16, 8], userCount: 3, itemCount: 5),
     NeuMFConfiguration(kind: .neumf, factors: 16, layers: [64, 32, 16, 8], userCount: 3, itemCount: 4),
@@ -123,7 +124,7 @@ func gradientMatchesFiniteDifferences(config: NeuMFConfiguration) throws {
     }
 }
 
-@Test func forwardMatchesReferenceLogit() throws {
+@Test(.testThreads) func forwardMatchesReferenceLogit() throws {
     let config = NeuMFConfiguration(kind: .neumf, factors: 8, layers: [32, 16, 8], userCount: 9, itemCount: 11)
     var model = try NeuMFModel(configuration: config, seed: 3)
     var rng = SplitMix64(seed: 5)
@@ -143,7 +144,7 @@ func gradientMatchesFiniteDifferences(config: NeuMFConfiguration) throws {
 
 /// The closed-form replay of missed steps must equal dense Adam run step by step with zero
 /// gradients in between (bias correction held fixed, as late in training).
-@Test func catchUpMatchesDenseAdamSteps() {
+@Test(.testThreads) func catchUpMatchesDenseAdamSteps() {
     let n = 11, b1: Float = 0.9, b2: Float = 0.999, eps: Float = 1e-7, lr: Float = 0.01
     var rng = SplitMix64(seed: 9)
     let g0 = (0..<n).map { _ in rng.unitFloat() - 0.5 }, g1 = (0..<n).map { _ in rng.unitFloat() - 0.5 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import NeuMF
+import TestThreads
 
 func tempPath(_ name: String) -> String {
     let dir = NSTemporaryDirectory() + "neumf-tests-\(getpid())"
@@ -8,7 +9,7 @@ func tempPath(_ name: String) -> String {
     return dir + "/" + name
 }
 
-@Test(arguments: [NeuMFKind.gmf, .mlp, .neumf])
+@Test(.testThreads, arguments: [NeuMFKind.gmf, .mlp, .neumf])
 func modelFileRoundTripIsBitExact(kind: NeuMFKind) throws {
     let config = NeuMFConfiguration(kind: kind, factors: 5, layers: [10, 7, 3], userCount: 11, itemCount: 13)
     var model = try NeuMFModel(configuration: config, seed: 3)
@@ -25,7 +26,7 @@ func modelFileRoundTripIsBitExact(kind: NeuMFKind) throws {
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir).allSatisfy { !$0.hasPrefix("roundtrip-\(kind).nmf.tmp-") })
 }
 
-@Test func damagedModelFilesAreRefusedWithTheRightError() throws {
+@Test(.testThreads) func damagedModelFilesAreRefusedWithTheRightError() throws {
     let config = NeuMFConfiguration(kind: .neumf, factors: 4, layers: [8, 4], userCount: 5, itemCount: 6)
     let model = try NeuMFModel(configuration: config, seed: 1)
     let path = tempPath("damaged.nmf")

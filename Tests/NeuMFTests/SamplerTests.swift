@@ -1,7 +1,8 @@
 import Testing
 @testable import NeuMF
+import TestThreads
 
-@Test func samplerNeverReturnsAPositiveOfAnySplit() throws {
+@Test(.testThreads) func samplerNeverReturnsAPositiveOfAnySplit() throws {
     var rng = SplitMix64(seed: 9)
     let users = 40, items = 50
     var us: [Int32] = [], its: [Int32] = []
@@ -50,7 +51,7 @@ import Testing
     }
 }
 
-@Test func itemSetsSortAndDeduplicate() throws {
+@Test(.testThreads) func itemSetsSortAndDeduplicate() throws {
     let s = try ItemSets(userCount: 3, users: [2, 0, 2, 2, 0], items: [5, 1, 3, 5, 1])
     #expect(Array(s.items(of: 0)) == [1])
     #expect(Array(s.items(of: 1)) == [])
@@ -59,7 +60,7 @@ import Testing
     #expect(throws: NeuMFError.self) { try ItemSets(userCount: 2, users: [3], items: [0]) }
 }
 
-@Test func trainerRefusesExclusionMissingPositives() throws {
+@Test(.testThreads) func trainerRefusesExclusionMissingPositives() throws {
     let config = NeuMFConfiguration(kind: .gmf, factors: 4, userCount: 2, itemCount: 4)
     let model = try NeuMFModel(configuration: config)
     let data = TrainingData(users: [0, 1], items: [1, 2], exclusion: try ItemSets(userCount: 2, users: [0], items: [1]))

@@ -1,5 +1,6 @@
 import Testing
 @testable import NeuMF
+import TestThreads
 
 func randomModel(_ config: NeuMFConfiguration, seed: UInt64) throws -> NeuMFModel {
     var m = try NeuMFModel(configuration: config, seed: seed)
@@ -8,7 +9,7 @@ func randomModel(_ config: NeuMFConfiguration, seed: UInt64) throws -> NeuMFMode
     return m
 }
 
-@Test(arguments: [
+@Test(.testThreads, arguments: [
     NeuMFConfiguration(kind: .neumf, factors: 8, layers: [64, 32, 16, 8], userCount: 7, itemCount: 300),
     NeuMFConfiguration(kind: .neumf, factors: 5, layers: [6, 5, 3], userCount: 7, itemCount: 300),
     NeuMFConfiguration(kind: .gmf, factors: 12, layers: [], userCount: 7, itemCount: 300),
@@ -38,7 +39,7 @@ func batchedScorerMatchesForwardPass(config: NeuMFConfiguration) throws {
     }
 }
 
-@Test func multiThreadedScoringMatchesSingleThread() throws {
+@Test(.testThreads) func multiThreadedScoringMatchesSingleThread() throws {
     let config = NeuMFConfiguration(kind: .neumf, factors: 8, layers: [16, 8, 4], userCount: 2, itemCount: 5000)
     let scorer = NeuMFScorer(model: try randomModel(config, seed: 8))
     var rng = SplitMix64(seed: 1)
@@ -48,7 +49,7 @@ func batchedScorerMatchesForwardPass(config: NeuMFConfiguration) throws {
     #expect(a == b)
 }
 
-@Test func relationVectorIsGMFProductThenLastLayer() throws {
+@Test(.testThreads) func relationVectorIsGMFProductThenLastLayer() throws {
     let config = NeuMFConfiguration(kind: .neumf, factors: 3, layers: [8, 6, 4], userCount: 4, itemCount: 6)
     let model = try randomModel(config, seed: 6)
     let scorer = NeuMFScorer(model: model)

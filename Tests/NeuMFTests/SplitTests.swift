@@ -1,5 +1,6 @@
 import Testing
 @testable import NeuMF
+import TestThreads
 
 /// Which items each sampler may draw: training negatives avoid the training positives only,
 /// validation negatives every split's positives. And neither validation nor training goes on
@@ -7,7 +8,7 @@ import Testing
 
 /// One user, two items: item 0 is the training positive, item 1 is held out (test). The only
 /// item a training negative can be is the held-out one.
-@Test func heldOutTestItemIsDrawnAsATrainingNegative() throws {
+@Test(.testThreads) func heldOutTestItemIsDrawnAsATrainingNegative() throws {
     let data = try TrainingData(users: [0], items: [0], userCount: 1)
     #expect(!data.exclusion.contains(user: 0, item: 1))
     let config = NeuMFConfiguration(kind: .gmf, factors: 4, userCount: 1, itemCount: 2)
@@ -27,7 +28,7 @@ import Testing
 
 /// The exclusion NCF evaluation code used to build (train + validation + test positives) is
 /// refused: it would hide the held-out items from training.
-@Test func trainerRefusesAnExclusionHoldingHeldOutItems() throws {
+@Test(.testThreads) func trainerRefusesAnExclusionHoldingHeldOutItems() throws {
     let config = NeuMFConfiguration(kind: .gmf, factors: 4, userCount: 2, itemCount: 4)
     let model = try NeuMFModel(configuration: config)
     let everySplit = try ItemSets(userCount: 2, pairs: [([0, 1], [1, 2]), ([1], [3])])
@@ -44,7 +45,7 @@ import Testing
 
 /// Validation negatives, sampled from the every-split exclusion, never hit a positive of any
 /// split, while the training exclusion of the same data leaves the held-out items out.
-@Test func validationNegativesNeverHitAnySplitsPositive() throws {
+@Test(.testThreads) func validationNegativesNeverHitAnySplitsPositive() throws {
     let p = try Planted()
     // A test split as well: each user's last training item, moved out of training.
     var train: (u: [Int32], i: [Int32]) = ([], []), test: (u: [Int32], i: [Int32]) = ([], [])
@@ -75,7 +76,7 @@ import Testing
 
 /// Refitting on train + validation turns the validation positives into training positives:
 /// they join the exclusion, and the trainer accepts the result.
-@Test func refitExclusionIncludesTheValidationPositives() throws {
+@Test(.testThreads) func refitExclusionIncludesTheValidationPositives() throws {
     let p = try Planted()
     let v = try p.validation()
     let all = p.data.adding(v)
@@ -103,7 +104,7 @@ import Testing
 
 /// The validation metric used for epoch selection ranks non-finite scores last, so a model gone
 /// NaN is never the best epoch.
-@Test func validationGivesANaNModelNoHits() throws {
+@Test(.testThreads) func validationGivesANaNModelNoHits() throws {
     let p = try Planted()
     let config = NeuMFConfiguration(kind: .gmf, factors: 4, userCount: p.users, itemCount: p.items)
     let fresh = try NeuMFModel(configuration: config, seed: 1)
@@ -119,7 +120,7 @@ import Testing
 
 /// An absurd learning rate overflows the parameters; training stops at once with an error that
 /// names the model, the epoch and what to change.
-@Test(arguments: [TrainingOptions.Optimizer.adam, .sgd])
+@Test(.testThreads, arguments: [TrainingOptions.Optimizer.adam, .sgd])
 func divergingTrainingStopsWithATypedError(optimizer: TrainingOptions.Optimizer) throws {
     let p = try Planted()
     let config = NeuMFConfiguration(kind: .gmf, factors: 8, userCount: p.users, itemCount: p.items)

@@ -1,5 +1,6 @@
 import Testing
 @testable import NeuMF
+import TestThreads
 
 /// Planted structure: users and items fall in `groups` communities; a user likes items of its
 /// own community only. One liked item per user, chosen at random, is held out for validation.
@@ -40,7 +41,7 @@ struct Planted {
     }
 }
 
-@Test(arguments: [NeuMFKind.gmf, .mlp, .neumf])
+@Test(.testThreads, arguments: [NeuMFKind.gmf, .mlp, .neumf])
 func trainingLowersLossAndFindsPlantedStructure(kind: NeuMFKind) throws {
     let p = try Planted()
     let config = NeuMFConfiguration(kind: kind, factors: 8, layers: [16, 16, 8], userCount: p.users, itemCount: p.items)
@@ -70,7 +71,7 @@ func trainingLowersLossAndFindsPlantedStructure(kind: NeuMFKind) throws {
     #expect(abs(hr - result.bestHitRate!) < 1e-12, "returned model is the best epoch's")
 }
 
-@Test func singleThreadTrainingIsDeterministic() throws {
+@Test(.testThreads) func singleThreadTrainingIsDeterministic() throws {
     let p = try Planted()
     let config = NeuMFConfiguration(kind: .neumf, factors: 4, layers: [8, 4], userCount: p.users, itemCount: p.items)
     var o = TrainingOptions()
@@ -85,7 +86,7 @@ func trainingLowersLossAndFindsPlantedStructure(kind: NeuMFKind) throws {
     #expect(a.model.parameters != c.model.parameters)
 }
 
-@Test func earlyStoppingKeepsBestEpoch() throws {
+@Test(.testThreads) func earlyStoppingKeepsBestEpoch() throws {
     let p = try Planted()
     let config = NeuMFConfiguration(kind: .gmf, factors: 4, userCount: p.users, itemCount: p.items)
     var o = TrainingOptions()
@@ -101,7 +102,7 @@ func trainingLowersLossAndFindsPlantedStructure(kind: NeuMFKind) throws {
     #expect(r.epochs.allSatisfy { $0.validationHitRate! <= r.bestHitRate! })
 }
 
-@Test func multiThreadedTrainingLearns() throws {
+@Test(.testThreads) func multiThreadedTrainingLearns() throws {
     let p = try Planted()
     let config = NeuMFConfiguration(kind: .neumf, factors: 8, layers: [16, 8], userCount: p.users, itemCount: p.items)
     var o = TrainingOptions()
@@ -116,7 +117,7 @@ func trainingLowersLossAndFindsPlantedStructure(kind: NeuMFKind) throws {
     #expect(r.bestHitRate! > 0.8)
 }
 
-@Test func fusedModelCombinesPretrainedHalves() throws {
+@Test(.testThreads) func fusedModelCombinesPretrainedHalves() throws {
     let gc = NeuMFConfiguration(kind: .gmf, factors: 4, userCount: 3, itemCount: 5)
     let mc = NeuMFConfiguration(kind: .mlp, layers: [8, 6, 4], userCount: 3, itemCount: 5)
     let g = try NeuMFModel(configuration: gc, seed: 1), m = try NeuMFModel(configuration: mc, seed: 2)
@@ -135,7 +136,7 @@ func trainingLowersLossAndFindsPlantedStructure(kind: NeuMFKind) throws {
 
 /// The dense-equivalent embedding Adam (closed-form replay of missed steps) trains as well as
 /// the lazy one on the planted problem, single- and multi-threaded (Hogwild stamps).
-@Test(arguments: [1, 2])
+@Test(.testThreads, arguments: [1, 2])
 func denseEmbeddingAdamLearnsPlantedStructure(threads: Int) throws {
     let p = try Planted()
     let config = NeuMFConfiguration(kind: .gmf, factors: 8, userCount: p.users, itemCount: p.items)
@@ -168,7 +169,7 @@ func refitTestOptions(epochs: Int) -> TrainingOptions {
 
 /// A refit on the same data reproduces the selected model exactly (single thread, same seed):
 /// it trains for the chosen epoch count, not one more or less, from the same start.
-@Test func refitForTheSelectedEpochCountReproducesTheSelectedModel() throws {
+@Test(.testThreads) func refitForTheSelectedEpochCountReproducesTheSelectedModel() throws {
     let p = try Planted()
     let config = NeuMFConfiguration(kind: .neumf, factors: 4, layers: [8, 4], userCount: p.users, itemCount: p.items)
     let initial = try NeuMFModel(configuration: config, seed: 4)
@@ -183,7 +184,7 @@ func refitTestOptions(epochs: Int) -> TrainingOptions {
 
 /// The pretraining refit reruns each stage for its own chosen epoch count: on the same data it
 /// reproduces all three selected models.
-@Test func pretrainingRefitReproducesEachStage() throws {
+@Test(.testThreads) func pretrainingRefitReproducesEachStage() throws {
     let p = try Planted()
     let config = NeuMFConfiguration(kind: .neumf, factors: 4, layers: [8, 4], userCount: p.users, itemCount: p.items)
     let o = refitTestOptions(epochs: 6)
@@ -206,7 +207,7 @@ func refitTestOptions(epochs: Int) -> TrainingOptions {
     #expect(again.neumf.model.parameters == selected.neumf.model.parameters)
 }
 
-@Test func trainingDataAddsTheValidationPairs() throws {
+@Test(.testThreads) func trainingDataAddsTheValidationPairs() throws {
     let p = try Planted()
     let v = try p.validation()
     let all = p.data.adding(v)
@@ -215,7 +216,7 @@ func refitTestOptions(epochs: Int) -> TrainingOptions {
     #expect(Array(all.items.suffix(v.count)) == v.heldOut)
 }
 
-@Test func repeatingRecentCopiesEachUsersLastPairs() throws {
+@Test(.testThreads) func repeatingRecentCopiesEachUsersLastPairs() throws {
     // Interleaved users: "last" is per user, in array order.
     let data = try TrainingData(users: [0, 1, 0, 1, 0], items: [5, 8, 6, 9, 7], userCount: 2)
     let boosted = data.repeatingRecent(window: 2, copies: 2)

@@ -1,7 +1,8 @@
 import Testing
 @testable import OrbitCore
+import TestThreads
 
-@Suite struct CSRTests {
+@Suite(.testThreads) struct CSRTests {
     @Test func buildSortsAndDeduplicatesRows() {
         let (csr, order) = CSR.build(rows: 4, sources: [2, 0, 2, 0, 2, 3], targets: [1, 3, 0, 1, 1, 0])
         #expect(csr.row(0) == [1, 3])
@@ -17,7 +18,7 @@ import Testing
     }
 }
 
-@Suite struct IDMapTests {
+@Suite(.testThreads) struct IDMapTests {
     @Test func internAssignsDenseStableIndices() {
         var m = IDMap()
         #expect(m.intern("alice") == (0, true))
@@ -30,7 +31,7 @@ import Testing
     }
 }
 
-@Suite struct EngagementKeyTests {
+@Suite(.testThreads) struct EngagementKeyTests {
     /// SPEC §2.2: ACRL > ACR > ACL > AC > ARL > AR > AL > A > CRL > CR > CL > C > RL > R > L > viewed.
     @Test func fourBitKeyGivesTheSpecOrder() {
         let spec = ["ACRL", "ACR", "ACL", "AC", "ARL", "AR", "AL", "A", "CRL", "CR", "CL", "C", "RL", "R", "L", "V"]
@@ -53,7 +54,7 @@ import Testing
     }
 }
 
-@Suite struct SnapshotTests {
+@Suite(.testThreads) struct SnapshotTests {
     /// A small random network built by hand, compared with a naive computation over sets.
     @Test func snapshotEqualsNaiveComputation() {
         var rng = SystemRandomNumberGenerator()

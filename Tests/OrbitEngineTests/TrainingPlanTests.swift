@@ -6,8 +6,9 @@ import OrbitRecommend
 import OrbitSynth
 import StoreTestSupport
 import Testing
+import TestThreads
 
-@Suite struct TrainingPlanTests {
+@Suite(.testThreads) struct TrainingPlanTests {
     @Test func aPlanFileNamesOnlyWhatItChangesAndBadSettingsAreNamed() throws {
         let dir = TempDir()
         defer { dir.remove() }
@@ -44,7 +45,7 @@ import Testing
     }
 }
 
-@Suite struct RelationIndexFileTests {
+@Suite(.testThreads) struct RelationIndexFileTests {
     static func network() -> Snapshot {
         var cfg = SynthConfig()
         cfg.users = 200

@@ -3,8 +3,9 @@ import OrbitCore
 import OrbitRecommend
 import Testing
 @testable import OrbitEval
+import TestThreads
 
-@Suite struct FollowEvaluationTests {
+@Suite(.testThreads) struct FollowEvaluationTests {
     /// A ring-of-cliques graph: users in a clique all follow each other.
     static func cliques(_ count: Int, size: Int) -> Snapshot {
         var c = Snapshot.Columns()

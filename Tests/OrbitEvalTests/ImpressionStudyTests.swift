@@ -3,8 +3,9 @@ import OrbitRecommend
 import OrbitSynth
 import Testing
 @testable import OrbitEval
+import TestThreads
 
-@Suite struct ImpressionStudyTests {
+@Suite(.testThreads) struct ImpressionStudyTests {
     @Test func discountingShowsMoreAccountsOverASessionAndNoneWithoutIt() {
         var cfg = SynthConfig()
         cfg.users = 600

@@ -2,8 +2,9 @@ import Foundation
 import NeuMF
 import OrbitEval
 import Testing
+import TestThreads
 
-@Test func hitRateAndNDCGByHand() {
+@Test(.testThreads) func hitRateAndNDCGByHand() {
     #expect(Metrics.rank(of: 0.5, among: [0.9, 0.1, 0.5, 0.7]) == 3) // tie counts against
     #expect(Metrics.hitRate(rank: 0, k: 10) == 1)
     #expect(Metrics.hitRate(rank: 9, k: 10) == 1)
@@ -18,7 +19,7 @@ import Testing
     #expect(abs(m.ndcg - 1 / (1 + 1 / log2(3.0))) < 1e-12)
 }
 
-@Test func aucAndClassificationByHand() {
+@Test(.testThreads) func aucAndClassificationByHand() {
     // Positives 0.9, 0.4; negatives 0.8, 0.3, 0.1: pairs won 1 + 1 + 1 + 0 + 1 + 1 = 5 of 6.
     let scores: [Float] = [0.9, 0.8, 0.4, 0.3, 0.1]
     let labels = [true, false, true, false, false]
@@ -43,7 +44,7 @@ struct TableScorer: RecommendationScorer {
     }
 }
 
-@Test func leaveOneOutProtocol() {
+@Test(.testThreads) func leaveOneOutProtocol() {
     // user 0: held-out 3 scores 0.6, beaten by 0.9 only -> rank 1. user 1: held-out scores lowest -> rank 3.
     let table: [[Float]] = [[0.9, 0.1, 0.2, 0.6, 0.3], [0.5, 0.4, 0.3, 0.1, 0.2]]
     let cases = [LeaveOneOutCase(user: 0, heldOut: 3, negatives: [0, 1, 2, 3]),
@@ -57,7 +58,7 @@ struct TableScorer: RecommendationScorer {
     #expect(LeaveOneOut.evaluate(cases: cases, scorer: closure, k: 2, threads: 1) == r)
 }
 
-@Test func fullRankingExcludesTrainPositives() throws {
+@Test(.testThreads) func fullRankingExcludesTrainPositives() throws {
     // 6 items. User 0: train {0}, held-out {2, 4}. Scores make item 0 top (excluded) then 2, 1, 4...
     let table: [[Float]] = [[0.99, 0.7, 0.8, 0.1, 0.6, 0.2]]
     let train = try ItemSets(userCount: 1, users: [0], items: [0])
@@ -71,7 +72,7 @@ struct TableScorer: RecommendationScorer {
     #expect(abs(r[2].ndcg - (1 + 0.5) / (1 + 1 / log2(3.0))) < 1e-12)
 }
 
-@Test func classificationProtocolSamplesTrueNegatives() throws {
+@Test(.testThreads) func classificationProtocolSamplesTrueNegatives() throws {
     let positives = PairList(users: [0, 0, 1], items: [1, 2, 3])
     let exclusion = try ItemSets(userCount: 2, users: positives.users + [1], items: positives.items + [0])
     let set = Classification.makeTestSet(users: positives.users, items: positives.items, exclusion: exclusion,
@@ -88,7 +89,7 @@ struct TableScorer: RecommendationScorer {
     #expect(m.precision == 1 && m.recall == 1 && m.accuracy == 1 && m.auc == 1)
 }
 
-@Test func parsesNCFFiles() throws {
+@Test(.testThreads) func parsesNCFFiles() throws {
     let pairs = try NCFFiles.parsePairs("0\t31\t5\t978300760\n# comment\n\n1 22\r\n")
     #expect(pairs == PairList(users: [0, 1], items: [31, 22]))
     let lines = try NCFFiles.parsePairs(lines: ["0\t1", "2\t3\t4"])
@@ -104,13 +105,13 @@ struct TableScorer: RecommendationScorer {
     #expect(throws: EvalError.self) { try NCFFiles.parsePairs("-1\t3\n") }
 }
 
-@Test func splitLastHoldsOutTheLastPairPerUser() {
+@Test(.testThreads) func splitLastHoldsOutTheLastPairPerUser() {
     let (train, held) = LeaveOneOut.splitLast(users: [0, 0, 1, 0, 2, 2], items: [1, 2, 3, 4, 5, 6])
     #expect(held == PairList(users: [0, 2], items: [4, 6]))
     #expect(train == PairList(users: [0, 0, 1, 2], items: [1, 2, 3, 5]))
 }
 
-@Test func neuMFScorerPlugsIntoTheProtocols() throws {
+@Test(.testThreads) func neuMFScorerPlugsIntoTheProtocols() throws {
     let config = NeuMFConfiguration(kind: .neumf, factors: 4, layers: [8, 4], userCount: 3, itemCount: 20)
     let model = try NeuMFModel(configuration: config, seed: 1)
     let scorer = NeuMFScorer(model: model)

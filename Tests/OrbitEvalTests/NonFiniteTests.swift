@@ -2,6 +2,7 @@ import Foundation
 import NeuMF
 import OrbitEval
 import Testing
+import TestThreads
 
 /// A NaN or ±infinite score is no evidence: it ranks last in every protocol and is never a hit.
 
@@ -12,7 +13,7 @@ func looCases() -> [LeaveOneOutCase] {
     (0..<Int32(100)).map { u in LeaveOneOutCase(user: u, heldOut: u, negatives: (0..<Int32(100)).filter { $0 != u }) }
 }
 
-@Test(arguments: nonFinite)
+@Test(.testThreads, arguments: nonFinite)
 func scorerFailingEverywhereScoresZero(bad: Float) throws {
     let scorer = ClosureScorer { _, items in items.map { _ in bad } }
     let loo = LeaveOneOut.evaluate(cases: looCases(), scorer: scorer, k: 10, threads: 2)
@@ -37,7 +38,7 @@ func scorerFailingEverywhereScoresZero(bad: Float) throws {
     #expect(c.nonFinite == set.users.count)
 }
 
-@Test(arguments: nonFinite)
+@Test(.testThreads, arguments: nonFinite)
 func nonFiniteHeldOutItemIsNoHit(bad: Float) throws {
     // A good scorer (held-out item first) except that the held-out item's score is broken.
     let good = ClosureScorer { u, items in items.map { $0 == u ? 1 : Float($0) / 1000 } }
@@ -56,7 +57,7 @@ func nonFiniteHeldOutItemIsNoHit(bad: Float) throws {
     #expect(full.hitRate == 0 && full.ndcg == 0, "\(full)")
 }
 
-@Test(arguments: nonFinite)
+@Test(.testThreads, arguments: nonFinite)
 func nonFiniteOtherItemsRankBelowTheHeldOutItem(bad: Float) throws {
     // Every negative broken, the held-out item scored low but finite: it ranks first.
     let scorer = ClosureScorer { u, items in items.map { $0 == u ? -5 : bad } }
@@ -69,7 +70,7 @@ func nonFiniteOtherItemsRankBelowTheHeldOutItem(bad: Float) throws {
     #expect(full.hitRate == 1 && full.ndcg == 1, "\(full)")
 }
 
-@Test func metricsRankNonFiniteScoresLast() {
+@Test(.testThreads) func metricsRankNonFiniteScoresLast() {
     for bad in nonFinite {
         #expect(Metrics.rank(of: bad, among: [0.1, 0.2]) == Metrics.unranked)
         #expect(Metrics.rank(of: bad, among: [Float]()) == Metrics.unranked)

@@ -5,8 +5,9 @@ import OrbitRecommend
 import OrbitSynth
 import Testing
 @testable import OrbitEval
+import TestThreads
 
-@Suite struct ProtocolStudyTests {
+@Suite(.testThreads) struct ProtocolStudyTests {
     @Test func higgsActivityMapsKindsAndNamesTheBadLine() throws {
         let p = try HiggsActivity.parse("10 20 100 RT\n20 30 101 RE\n\n10 30 102 MT\n", path: "a.txt")
         #expect(p.userCount == 3 && p.events.count == 3)

@@ -4,8 +4,9 @@ import Ranking
 import StoreTestSupport
 import Testing
 @testable import OrbitEval
+import TestThreads
 
-@Suite struct RankerStudyTests {
+@Suite(.testThreads) struct RankerStudyTests {
     /// The refit adds the validation slice to the test-time rankers only: every validation figure,
     /// and so every choice, is the same with and without it.
     @Test func refitAddsTheValidationSliceToTestRankersOnly() async throws {

@@ -4,8 +4,9 @@ import OrbitCore
 import OrbitRecommend
 import Testing
 @testable import OrbitEval
+import TestThreads
 
-@Suite struct TimeSplitTests {
+@Suite(.testThreads) struct TimeSplitTests {
     /// A random graph with random follow times, and a few users whose first follow comes late.
     static func timedGraph(users: Int = 120, follows: Int = 2_500, seed: UInt64 = 3) -> Snapshot {
         var rng = SplitMix64(seed: seed)

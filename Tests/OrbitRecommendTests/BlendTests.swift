@@ -2,8 +2,9 @@ import NeuMF
 import OrbitCore
 import Testing
 @testable import OrbitRecommend
+import TestThreads
 
-@Suite struct FilterTests {
+@Suite(.testThreads) struct FilterTests {
     /// A network where user 0 could reach every other user through every source, and users 2–6 are
     /// each kept out by one rule. None of them may appear, through any source or the blend.
     static func fixture() -> (Snapshot, FakeScorer) {
@@ -69,7 +70,7 @@ import Testing
     }
 }
 
-@Suite struct BlendTests {
+@Suite(.testThreads) struct BlendTests {
     @Test func newUserGetsLeaderboardsAtOnce() {
         var net = Net(users: 8)
         net.follows = [(1, 2), (3, 2), (4, 2), (1, 3), (4, 3), (5, 7)]
@@ -135,7 +136,7 @@ import Testing
     }
 }
 
-@Suite struct FoldInBlendTests {
+@Suite(.testThreads) struct FoldInBlendTests {
     /// A user who joined after training (index beyond the model) but follows people gets
     /// model-based recommendations through fold-in, without retraining.
     @Test func unseenUserIsServedByTheModelThroughFoldIn() throws {

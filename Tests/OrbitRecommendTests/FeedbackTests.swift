@@ -1,10 +1,11 @@
 import OrbitCore
 import Testing
 @testable import OrbitRecommend
+import TestThreads
 
 /// Dismissals, impression discounting, the unlisted flag, similar accounts and the
 /// recently-followed-by-your-network source, on hand-made graphs with known answers.
-@Suite struct FeedbackTests {
+@Suite(.testThreads) struct FeedbackTests {
     /// Every source of FilterTests' network, over `view`.
     static func sources(_ s: Snapshot, _ scorer: FakeScorer, now: Timestamp) -> [any CandidateSource] {
         let boards = Leaderboards(snapshot: s, now: now)

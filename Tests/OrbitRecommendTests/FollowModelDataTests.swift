@@ -2,10 +2,11 @@ import NeuMF
 import OrbitCore
 import Testing
 @testable import OrbitRecommend
+import TestThreads
 
 /// The follow model's negatives: training ones avoid only the training graph's follows, so
 /// held-out followees stay eligible; validation ones avoid every follow the data is told about.
-@Suite struct FollowModelDataTests {
+@Suite(.testThreads) struct FollowModelDataTests {
     /// 40 users in two communities of 20; inside a community a follows b when (a + b) % 3 != 0.
     /// Each of users 0..<10 has one follow held out as a test follow (given to the data as
     /// `heldOut`, absent from the graph).

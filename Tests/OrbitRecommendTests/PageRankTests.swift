@@ -2,11 +2,12 @@ import OrbitCore
 import StoreTestSupport
 import Testing
 @testable import OrbitRecommend
+import TestThreads
 
 /// Personalised PageRank on the scratch set's dense buffers against the hashed textbook push it
 /// replaced: the same masses bit for bit, the same candidates in the same order, and a pooled
 /// scratch set that one request leaves clean for the next.
-@Suite struct PageRankTests {
+@Suite(.testThreads) struct PageRankTests {
     /// The push as first written, with dictionaries: the reference.
     static func reference(_ r: FollowRequest, restart: Double = 0.3, epsilon: Double = 1e-5, maxPushes: Int) -> [UserIndex: Double] {
         let s = r.view.snapshot

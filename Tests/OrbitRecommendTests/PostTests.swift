@@ -1,8 +1,9 @@
 import OrbitCore
 import Testing
 @testable import OrbitRecommend
+import TestThreads
 
-@Suite struct BrowsePoolTests {
+@Suite(.testThreads) struct BrowsePoolTests {
     /// User 0 follows 1, 2 and 3; 2 is blocked by 0 and 3 is reported. 0 already saw post 1.
     static func fixture() -> Snapshot {
         var net = Net(users: 6)
@@ -72,7 +73,7 @@ import Testing
     }
 }
 
-@Suite struct ClickModelTests {
+@Suite(.testThreads) struct ClickModelTests {
     /// Impressions where clicks go to authors the user engages with: the fitted model must score a
     /// brand-new post (no interactions at all) by such an author above one by a stranger.
     @Test func aNewPostIsScoredThroughItsAuthor() {
@@ -102,7 +103,7 @@ import Testing
     }
 }
 
-@Suite struct ClickTrainingTests {
+@Suite(.testThreads) struct ClickTrainingTests {
     @Test func impressionsAreViewsLabelledByAnyStrongerSignalAndSplitByTime() {
         var net = Net(users: 4)
         net.postAuthors = [1, 2, 3]
@@ -129,7 +130,7 @@ import Testing
     }
 }
 
-@Suite struct SampledNegativeTests {
+@Suite(.testThreads) struct SampledNegativeTests {
     @Test func usersWithClicksButNoViewsGetSampledNegatives() {
         let imps: [(Int32, Int32, Bool)] = [(0, 1, true), (0, 2, true), (1, 3, true), (1, 4, false)]
         let out = ClickModelTraining.addingSampledNegatives(imps, postCreatedAt: Array(repeating: 0, count: 50), until: 10)

@@ -3,8 +3,9 @@ import OrbitCore
 import Ranking
 import Testing
 @testable import OrbitRecommend
+import TestThreads
 
-@Suite struct RankingFeatureTests {
+@Suite(.testThreads) struct RankingFeatureTests {
     /// 0 follows 1 and 2; 1, 2 and 4 follow 3 (at 100, 200, 300); 3 and 4 follow 0; 0 liked and
     /// commented on a post by 5 twice.
     static func network() -> Snapshot {

@@ -1,10 +1,11 @@
 import OrbitCore
 import Testing
 @testable import OrbitRecommend
+import TestThreads
 
 /// The best-first selection that graph expansion and the model sources rank with: checked against
 /// a plain sort, and the sources built on it against a brute-force "filter everything, then sort".
-@Suite struct SelectionTests {
+@Suite(.testThreads) struct SelectionTests {
     /// A small deterministic generator, so failures reproduce.
     struct LCG {
         var state: UInt64

@@ -1,8 +1,9 @@
 import OrbitCore
 import Testing
 @testable import OrbitRecommend
+import TestThreads
 
-@Suite struct EngagedAuthorsTests {
+@Suite(.testThreads) struct EngagedAuthorsTests {
     /// Authors 1…6 get the signal sets below from user 0; the SPEC order decides.
     @Test func fourBitOrderThenCountThenRecency() {
         var net = Net(users: 8)
@@ -31,7 +32,7 @@ import Testing
     }
 }
 
-@Suite struct GraphSourceTests {
+@Suite(.testThreads) struct GraphSourceTests {
     @Test func followeesOfFolloweesCountedAndRanked() {
         // 0 follows 1 and 2; 1 and 2 both follow 5; only 1 follows 6; 1 follows 2 (already followed by 0).
         var net = Net(users: 7)
@@ -54,7 +55,7 @@ import Testing
     }
 }
 
-@Suite struct ModelSourceTests {
+@Suite(.testThreads) struct ModelSourceTests {
     @Test func simpleLogicScoresEveryEligibleUserAndKeepsTheBest() {
         var net = Net(users: 10)
         net.follows = [(0, 1)]
@@ -131,7 +132,7 @@ import Testing
     }
 }
 
-@Suite struct ComplexFallbackTests {
+@Suite(.testThreads) struct ComplexFallbackTests {
     /// No similar edge and no followee of a followee: only the second fallback, co-followers'
     /// followees, can find user 3 (user 2 also follows 1, and follows 3).
     @Test func complexLogicReachesTheCoFollowersFallback() {

@@ -2,10 +2,11 @@ import Foundation
 import OrbitPostgres
 import OrbitSynth
 import Testing
+import TestThreads
 
 /// Every command that reads or writes a store works on PostgreSQL too: the CLI run against the
 /// throwaway server that scripts/test.sh starts.
-@Suite(.enabled(if: ProcessInfo.processInfo.environment["ORBIT_TEST_POSTGRES_URL"].map { !$0.isEmpty } ?? false
+@Suite(.testThreads, .enabled(if: ProcessInfo.processInfo.environment["ORBIT_TEST_POSTGRES_URL"].map { !$0.isEmpty } ?? false
                     || ProcessInfo.processInfo.environment["ORBIT_REQUIRE_POSTGRES"] == "1",
                 "needs ORBIT_TEST_POSTGRES_URL; scripts/test.sh starts a throwaway PostgreSQL"))
 struct CommandsOnPostgresTests {

@@ -2,8 +2,9 @@ import Foundation
 import OrbitEngine
 import OrbitServer
 import Testing
+import TestThreads
 
-@Suite struct ConfigurationTests {
+@Suite(.testThreads) struct ConfigurationTests {
     @Test func fileThenEnvironmentThenValidationEachSayWhatIsWrong() throws {
         let path = NSTemporaryDirectory() + "orbit-config-\(UUID().uuidString).json"
         defer { try? FileManager.default.removeItem(atPath: path) }

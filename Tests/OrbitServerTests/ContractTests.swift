@@ -2,10 +2,11 @@ import Foundation
 import HTTPTypes
 @testable import OrbitServer
 import Testing
+import TestThreads
 
 /// The OpenAPI document says exactly what the server accepts: the checks behind the live
 /// schemathesis run (scripts/live_tests.sh contract), fast and in process.
-@Suite struct ContractTests {
+@Suite(.testThreads) struct ContractTests {
     /// The published id pattern and `Validate.id` agree on every character class they draw lines
     /// between, and on random strings mixing them.
     @Test func theIDPatternAcceptsExactlyWhatTheServerAccepts() throws {

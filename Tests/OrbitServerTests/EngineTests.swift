@@ -4,10 +4,11 @@ import OrbitRecommend
 import OrbitServer
 import StoreTestSupport
 import Testing
+import TestThreads
 
 /// The CLI and the server run one engine: the same plan trains the same model, and the complex
 /// logic works wherever it is offered (or is refused, never silently replaced).
-@Suite struct EngineTests {
+@Suite(.testThreads) struct EngineTests {
     /// A small, deterministic plan (one thread): what makes two trainings comparable byte for byte.
     static var plan: TrainingPlan {
         var p = TrainingPlan()
@@ -92,7 +93,7 @@ import Testing
 }
 
 /// The ranking stage as the server trains and serves it.
-@Suite struct RankerServingTests {
+@Suite(.testThreads) struct RankerServingTests {
     @Test func retrainingFitsTheRankerAndExplainShowsItsFeatureContributions() async throws {
         var plan = EngineTests.plan
         plan.ranker.parameters.trees = 20

@@ -6,10 +6,11 @@ import OrbitServer
 import OrbitStore
 import OrbitSynth
 import Testing
+import TestThreads
 
 /// Dismissals, impressions, the unlisted flag and similar accounts over HTTP, on SQLite and on
 /// PostgreSQL: what a client sees before and after a snapshot rebuild and a restart.
-@Suite struct FeedbackRouteTests {
+@Suite(.testThreads) struct FeedbackRouteTests {
     enum Backend: String, CaseIterable, Sendable {
         case sqlite, postgres
         static let url = ProcessInfo.processInfo.environment["ORBIT_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }

@@ -5,6 +5,7 @@ import NIOHTTP1
 import OrbitServer
 import OrbitSynth
 import Testing
+import TestThreads
 
 // MARK: - HTTP over AsyncHTTPClient (used by these tests and ProcessTests)
 
@@ -539,7 +540,7 @@ struct FuzzCorpus {
 
 // MARK: - The test
 
-@Suite struct FuzzTests {
+@Suite(.testThreads) struct FuzzTests {
     static let maxBatch = 5
     static let maxBodyBytes = 4_096
 

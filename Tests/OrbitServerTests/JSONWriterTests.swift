@@ -1,10 +1,11 @@
 import Foundation
 import Testing
 @testable import OrbitServer
+import TestThreads
 
 /// The recommendation answers write their own JSON; it must be byte for byte what the shared
 /// `JSONEncoder` settings produce, whatever the ids and numbers hold.
-@Suite struct JSONWriterTests {
+@Suite(.testThreads) struct JSONWriterTests {
     static let awkward = [
         "u1", "", "with \"quotes\" and \\ backslash", "slash/and/colon:", "tab\tnew\nline\rcr", "\u{01}\u{08}\u{0C}\u{1F}\u{7F}",
         "é ü 中文 🙂", "\u{2028}\u{2029}\u{FEFF}", "<script>alert(1)</script>", "' OR 1=1 --",

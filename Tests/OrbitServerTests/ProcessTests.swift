@@ -3,6 +3,7 @@ import Foundation
 import OrbitCore
 import OrbitStore
 import Testing
+import TestThreads
 
 /// `orbit serve` as a child process (the executable built beside the test bundle) over the store of a fixture.
 final class ServeProcess: @unchecked Sendable {
@@ -94,7 +95,7 @@ final class ServeProcess: @unchecked Sendable {
     }
 }
 
-@Suite struct ProcessTests {
+@Suite(.testThreads) struct ProcessTests {
     static let users = 200
     static let writers = 4
     static let batchSize = 20

@@ -6,6 +6,7 @@ import OrbitServer
 import OrbitStore
 import OrbitSynth
 import Testing
+import TestThreads
 
 /// Two services on one PostgreSQL database, as two `orbit serve` replicas: each serves its own
 /// snapshot and polls the store's change log, so a write through one is seen by the other.
@@ -15,7 +16,7 @@ private enum PostgresForTests {
     static let required = ProcessInfo.processInfo.environment["ORBIT_REQUIRE_POSTGRES"] == "1"
 }
 
-@Suite(.enabled(if: PostgresForTests.serverURL != nil || PostgresForTests.required,
+@Suite(.testThreads, .enabled(if: PostgresForTests.serverURL != nil || PostgresForTests.required,
                 "needs ORBIT_TEST_POSTGRES_URL; scripts/test.sh starts a throwaway PostgreSQL"))
 struct ReplicaTests {
 

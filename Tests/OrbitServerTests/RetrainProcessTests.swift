@@ -4,11 +4,12 @@ import OrbitEngine
 @testable import OrbitServer
 import Synchronization
 import Testing
+import TestThreads
 
 /// Retraining in a child process (`retrainIn: process`, what `orbit serve` does): the same files as
 /// in the server's own thread, statuses reported back, rebuilds carry on while it trains, and a
 /// child that fails or cannot start leaves the models in service.
-@Suite struct RetrainProcessTests {
+@Suite(.testThreads) struct RetrainProcessTests {
     @Test func theChildWritesTheSameModelAsTheServersThreadAndReportsItsFigures() async throws {
         let plan = EngineTests.plan
         let f = try await ServerFixture.make(users: 250, seed: 31) { c in

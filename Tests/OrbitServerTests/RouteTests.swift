@@ -1,6 +1,7 @@
 import Foundation
 import OrbitServer
 import Testing
+import TestThreads
 
 /// A user of the fixture with follows and engagement, whose recommendations are non-trivial.
 private func activeUser(_ f: ServerFixture) -> String {
@@ -14,7 +15,7 @@ private func activeUser(_ f: ServerFixture) -> String {
 /// Users added since the snapshot, following each other: the expansion's counters cover the
 /// overlay's users, not only the snapshot's (they were sized by the snapshot, and a new user
 /// following new users wrote past them: heap corruption, seen as a crash of `orbit serve`).
-@Suite struct OverlayExpansionTests {
+@Suite(.testThreads) struct OverlayExpansionTests {
     @Test func aNewUserFollowingNewUsersIsServedWithoutTheirFolloweesAndWithinBounds() async throws {
         let f = try await ServerFixture.make(users: 80)
         defer { f.remove() }
@@ -36,7 +37,7 @@ private func activeUser(_ f: ServerFixture) -> String {
     }
 }
 
-@Suite struct OperationRouteTests {
+@Suite(.testThreads) struct OperationRouteTests {
     @Test func healthReadyMetricsAndOpenAPIAnswer() async throws {
         let f = try await ServerFixture.make()
         defer { f.remove() }
@@ -91,7 +92,7 @@ private func activeUser(_ f: ServerFixture) -> String {
     }
 }
 
-@Suite struct ReadRouteTests {
+@Suite(.testThreads) struct ReadRouteTests {
     @Test func everyReadRouteAnswersAndNamesTheBadParameter() async throws {
         let f = try await ServerFixture.make()
         defer { f.remove() }
@@ -155,7 +156,7 @@ private func activeUser(_ f: ServerFixture) -> String {
     }
 }
 
-@Suite struct WriteRouteTests {
+@Suite(.testThreads) struct WriteRouteTests {
     static let writes: [(String, String)] = [
         ("/v1/users", #"{"id": "zed"}"#),
         ("/v1/follows", #"{"follower": "u1", "followee": "u2"}"#),
@@ -287,7 +288,7 @@ private func activeUser(_ f: ServerFixture) -> String {
     }
 }
 
-@Suite struct SwapTests {
+@Suite(.testThreads) struct SwapTests {
     @Test func hotSwapsAndRetrainingUnderConcurrentRequestsFailNothing() async throws {
         let f = try await ServerFixture.make()
         defer { f.remove() }

@@ -6,8 +6,8 @@ import OrbitCore
 import OrbitServer
 import OrbitStore
 import OrbitSynth
-import StoreTestSupport
 import Synchronization
+import TestThreads
 import Testing
 
 /// A service over a small generated network in a fresh SQLite store, and helpers to talk HTTP to it.
@@ -93,7 +93,7 @@ struct ServerFixture: Sendable {
     /// Runs `body` against the router in process (no sockets, so no client read timeout): for
     /// tests whose requests may be slow on a loaded machine (a debug build retraining beside them).
     func withRouter<T: Sendable>(_ body: @Sendable (HTTPTestClient) async throws -> T) async throws -> T {
-        try await withTaskExecutorPreference(DedicatedExecutor.servers) {
+        try await withTaskExecutorPreference(TestExecutor.servers) {
             try await service.application().test(.router) { client in try await body(HTTPTestClient(raw: client)) }
         }
     }
@@ -104,10 +104,10 @@ struct ServerFixture: Sendable {
 
 extension OrbitService {
     /// Starts the real server on a free loopback port and runs `body` against it, the server's
-    /// tasks and the client's on `DedicatedExecutor.servers`: the tests beside it may block the
-    /// cooperative pool for longer than the client waits for an answer.
+    /// tasks and the client's on `TestExecutor.servers`: tests beside it may keep the other
+    /// threads busy for longer than its client waits for an answer.
     func live<T: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
-        try await withTaskExecutorPreference(DedicatedExecutor.servers) {
+        try await withTaskExecutorPreference(TestExecutor.servers) {
             try await application().test(.live, body)
         }
     }

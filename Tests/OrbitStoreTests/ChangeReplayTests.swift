@@ -4,10 +4,11 @@ import OrbitStore
 import OrbitSynth
 import StoreTestSupport
 import Testing
+import TestThreads
 
 /// A rebuild brings the last snapshot's columns forward by the change log instead of reading
 /// every table: the result must be what a full read gives, row for row and in the same order.
-@Suite struct ChangeReplayTests {
+@Suite(.testThreads) struct ChangeReplayTests {
     /// Every column, as comparable values.
     static func fields(_ c: Snapshot.Columns) -> [String: [Int64]] {
         [

@@ -3,10 +3,11 @@ import OrbitCore
 import StoreTestSupport
 import Testing
 @testable import OrbitStore
+import TestThreads
 
 // Reading files; what a store does with the rows is tested in StoreConformanceTests.
 
-@Suite struct FileTests {
+@Suite(.testThreads) struct FileTests {
     @Test func damagedGzipIsRefusedWithItsName() async throws {
         let dir = TempDir()
         defer { dir.remove() }
@@ -40,7 +41,7 @@ import Testing
     }
 }
 
-@Suite struct FormatSniffingTests {
+@Suite(.testThreads) struct FormatSniffingTests {
     @Test func aFileWhoseNameDoesNotTellIsRecognisedByItsHeader() throws {
         let dir = NSTemporaryDirectory() + "orbit-sniff-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -3,10 +3,11 @@ import OrbitCore
 import StoreTestSupport
 import Testing
 @testable import OrbitStore
+import TestThreads
 
 // The tests every store must pass live in StoreConformanceTests; these need the SQLite file itself.
 
-@Suite struct CrashTests {
+@Suite(.testThreads) struct CrashTests {
     /// `orbit import` killed with SIGKILL while writing: after reopening, the store is as before.
     @Test func killedImportLeavesStoreUnchanged() async throws {
         let orbit = orbitExecutable()
@@ -52,7 +53,7 @@ import Testing
     }
 }
 
-@Suite struct DurabilityTests {
+@Suite(.testThreads) struct DurabilityTests {
     @Test func storesSyncEveryCommitByDefaultAndOnlyWhenAskedAtCheckpoints() async throws {
         let dir = TempDir()
         defer { dir.remove() }

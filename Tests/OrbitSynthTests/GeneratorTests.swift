@@ -1,8 +1,9 @@
 import OrbitCore
 import Testing
 @testable import OrbitSynth
+import TestThreads
 
-@Suite struct GeneratorTests {
+@Suite(.testThreads) struct GeneratorTests {
     static func network(users: Int = 3_000, seed: UInt64 = 1) -> SyntheticNetwork {
         var c = SynthConfig()
         c.users = users
@@ -68,7 +69,7 @@ import Testing
     }
 }
 
-@Suite struct GeneratedSnapshotTests {
+@Suite(.testThreads) struct GeneratedSnapshotTests {
     /// The snapshot of a generated network equals a naive computation over its event lists.
     @Test func snapshotEqualsNaiveComputationOnGeneratedData() {
         var c = SynthConfig()

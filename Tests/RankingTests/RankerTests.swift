@@ -1,7 +1,8 @@
 import Ranking
 import Testing
+import TestThreads
 
-@Suite struct RankerTests {
+@Suite(.testThreads) struct RankerTests {
     /// 60 groups of 20 rows; a row is relevant when feature "signal" > 0.7; "noise" is random and
     /// "sparse" is missing (NaN) in most rows.
     static func data(seed: UInt64) -> (FeatureMatrix, [Float], [UInt32]) {

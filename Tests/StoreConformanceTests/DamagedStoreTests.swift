@@ -3,10 +3,11 @@ import Foundation
 import OrbitStore
 import PostgresNIO
 import Testing
+import TestThreads
 
 /// A PostgreSQL store whose rows name users or posts the catalog lacks (written around Orbit, or
 /// damaged) is refused with a clear error when the snapshot is read, instead of crashing the build.
-@Suite struct DamagedStoreTests {
+@Suite(.testThreads) struct DamagedStoreTests {
     @Test(.enabled(if: Backend.postgresURL != nil || Backend.postgresRequired, Comment(rawValue: Backend.skipMessage)))
     func rowsNamingUnknownUsersAreRefusedWhenTheSnapshotIsRead() async throws {
         try await withStore(.postgres) { store, _ async throws in

@@ -3,8 +3,9 @@ import OrbitCore
 import OrbitStore
 import StoreTestSupport
 import Testing
+import TestThreads
 
-@Suite struct EventTests {
+@Suite(.testThreads) struct EventTests {
     @Test(arguments: Backend.available)
     func eventsAreAppliedLoggedAndIdempotent(_ backend: Backend) async throws {
         try await withStore(backend) { store, _ async throws in

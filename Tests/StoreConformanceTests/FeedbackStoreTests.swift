@@ -3,9 +3,10 @@ import OrbitCore
 import OrbitStore
 import StoreTestSupport
 import Testing
+import TestThreads
 
 /// Dismissals and impressions are store events like every other write, on every backend.
-@Suite struct FeedbackStoreTests {
+@Suite(.testThreads) struct FeedbackStoreTests {
     @Test(arguments: Backend.available)
     func dismissalsAndImpressionsAreStoredLoggedReplayedAndImported(_ backend: Backend) async throws {
         try await withStore(backend) { store, fixture async throws in

@@ -4,8 +4,9 @@ import OrbitStore
 import OrbitSynth
 import StoreTestSupport
 import Testing
+import TestThreads
 
-@Suite struct BadRowTests {
+@Suite(.testThreads) struct BadRowTests {
     /// Every reason a row can be bad, each reported with the line it is on; nothing is written.
     @Test(arguments: Backend.available)
     func everyBadRowReasonIsReportedWithItsLineAndNothingIsWritten(_ backend: Backend) async throws {
@@ -98,7 +99,7 @@ import Testing
     }
 }
 
-@Suite struct ImportBehaviourTests {
+@Suite(.testThreads) struct ImportBehaviourTests {
     @Test(arguments: Backend.available)
     func snapEdgeListWithCommentsAndSelfLoops(_ backend: Backend) async throws {
         try await withStore(backend) { store, fixture async throws in

@@ -2,9 +2,10 @@ import Foundation
 import OrbitPostgres
 import OrbitStore
 import Testing
+import TestThreads
 
 /// What only the PostgreSQL store has: its URL, its connection errors, its lifecycle.
-@Suite struct PostgresTests {
+@Suite(.testThreads) struct PostgresTests {
     @Test func urlsParseWithPsqlDefaults() throws {
         let full = try PostgresStore.Configuration(url: "postgresql://ann:s%40cret@db.example:6543/orbit?sslmode=require&max_connections=4")
         #expect(full.host == "db.example" && full.port == 6543 && full.user == "ann" && full.password == "s@cret")

@@ -3,9 +3,10 @@ import OrbitCore
 import OrbitStore
 import StoreTestSupport
 import Testing
+import TestThreads
 
 /// Two store instances on one database, as two server replicas (or processes) would hold.
-@Suite struct ReplicaTests {
+@Suite(.testThreads) struct ReplicaTests {
     @Test(arguments: Backend.available)
     func writesThroughOneReplicaAreSeenByTheOther(_ backend: Backend) async throws {
         try await withStore(backend) { one, fixture async throws in

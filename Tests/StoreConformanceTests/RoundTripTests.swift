@@ -4,6 +4,7 @@ import OrbitStore
 import OrbitSynth
 import StoreTestSupport
 import Testing
+import TestThreads
 
 /// Compares field by field and names the fields that differ (printing the arrays would be huge).
 func expectEqual(_ a: Snapshot, _ b: Snapshot, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -35,7 +36,7 @@ func sources(_ net: SyntheticNetwork, in dir: TempDir) throws -> [ImportSource] 
     try net.writeCSV(to: dir.path + "/gen").map { ImportSource(path: $0, format: ImportFormat.detect(path: $0)!) }
 }
 
-@Suite struct RoundTripTests {
+@Suite(.testThreads) struct RoundTripTests {
     @Test(arguments: Backend.available)
     func generatedNetworkRoundTripsThroughAFreshAndAReopenedStore(_ backend: Backend) async throws {
         try await withStore(backend) { store, fixture async throws in

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import VectorIndex
+import TestThreads
 
 /// Clustered Gaussian vectors, like embeddings: `clusters` centres ~ N(0, I), points around them.
 func clusteredVectors(count: Int, dimension d: Int, clusters: Int, spread: Float = 0.35, seed: UInt64) -> [Float] {
@@ -39,7 +40,7 @@ func temporaryPath(_ name: String) -> String {
     "\(NSTemporaryDirectory())/vi-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))-\(name)"
 }
 
-@Suite struct HNSWTests {
+@Suite(.testThreads) struct HNSWTests {
     @Test func recallOnClusteredVectorsWithParallelBuild() throws {
         let d = 16
         let data = clusteredVectors(count: 5000, dimension: d, clusters: 50, seed: 1)

@@ -24,7 +24,9 @@ struct BodyCut: Error {
 }
 
 /// Runs `body` with a client of its own that keeps up to `connections` connections per host; shuts it down after.
-/// (A refused connection is retried until `connect` has passed.)
+/// (A refused connection is retried until `connect` has passed.) `body` runs on `TestExecutor.servers`:
+/// these tests time requests (a connect timeout, a SIGTERM sent mid-flood), and on `TestExecutor.tests`
+/// their tasks would wait behind tests that compute.
 func withHTTPClient<T: Sendable>(
     connections: Int = 8, connect: TimeAmount = .seconds(5), _ body: (HTTPClient) async throws -> T
 ) async throws -> T {
@@ -32,13 +34,15 @@ func withHTTPClient<T: Sendable>(
     configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
     configuration.timeout = .init(connect: connect, read: .seconds(20))
     let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    do {
-        let value = try await body(client)
-        try await client.shutdown()
-        return value
-    } catch {
-        try? await client.shutdown()
-        throw error
+    return try await withTaskExecutorPreference(TestExecutor.servers) {
+        do {
+            let value = try await body(client)
+            try await client.shutdown()
+            return value
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
     }
 }
 

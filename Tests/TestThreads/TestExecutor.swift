@@ -18,9 +18,11 @@ public final class TestExecutor: TaskExecutor, @unchecked Sendable {
     /// Its threads live as long as the process, so a job that arrives after its test ended runs.
     public static let tests = TestExecutor(maxThreads: 3, name: "orbit-test")
 
-    /// The executor of the tests' in-process servers, apart from `tests`: a server's handlers
-    /// must not wait behind tests that compute for a minute.
-    public static let servers = TestExecutor(maxThreads: 3, name: "orbit-test-server")
+    /// The executor of the tests' in-process servers and HTTP clients, apart from `tests`: a
+    /// server's handlers, and a client that times its requests, must not wait behind tests that
+    /// compute for a minute. Six threads: a few of these tests block one for seconds (raw sockets
+    /// with receive timeouts, a fixture built synchronously).
+    public static let servers = TestExecutor(maxThreads: 6, name: "orbit-test-server")
 
     // All guarded by `condition`.
     private let condition = NSCondition()

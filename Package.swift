@@ -101,7 +101,7 @@ let package = Package(
         // Every test suite runs on threads of its own (`@Suite(.testThreads)`), not on the cooperative pool.
         .target(name: "TestThreads", path: "Tests/TestThreads"),
         // Fixtures shared by the two store test targets.
-        .target(name: "StoreTestSupport", dependencies: ["OrbitStore"], path: "Tests/StoreTestSupport"),
+        .target(name: "StoreTestSupport", dependencies: ["OrbitStore", "OrbitPostgres"], path: "Tests/StoreTestSupport"),
         .testTarget(name: "OrbitStoreTests", dependencies: ["TestThreads", "OrbitStore", "OrbitSynth", "StoreTestSupport"]),
         .testTarget(name: "OrbitSynthTests", dependencies: ["TestThreads", "OrbitSynth"]),
         .testTarget(name: "OrbitRecommendTests", dependencies: ["TestThreads", "OrbitRecommend", "OrbitStore", "Ranking", "StoreTestSupport"]),

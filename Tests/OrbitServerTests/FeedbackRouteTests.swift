@@ -5,8 +5,9 @@ import OrbitPostgres
 import OrbitServer
 import OrbitStore
 import OrbitSynth
-import Testing
+import StoreTestSupport
 import TestThreads
+import Testing
 
 /// Dismissals, impressions, the unlisted flag and similar accounts over HTTP, on SQLite and on
 /// PostgreSQL: what a client sees before and after a snapshot rebuild and a restart.
@@ -45,7 +46,7 @@ import TestThreads
 
         func open() async throws -> any Store {
             guard let server else { return try SQLiteStore(path: dir + "/s.sqlite") }
-            return try await PostgresStore.open(server.database(database))
+            return try await PostgresStore.open(server.database(database).forTests)
         }
 
         func service(_ store: any Store) async throws -> OrbitService { try await ServerFixture.service(on: store, dir: dir) }

@@ -5,8 +5,9 @@ import OrbitPostgres
 import OrbitServer
 import OrbitStore
 import OrbitSynth
-import Testing
+import StoreTestSupport
 import TestThreads
+import Testing
 
 /// Two services on one PostgreSQL database, as two `orbit serve` replicas: each serves its own
 /// snapshot and polls the store's change log, so a write through one is seen by the other.
@@ -27,8 +28,8 @@ struct ReplicaTests {
         try await PostgresStore.createDatabase(name, server: server)
         let dir = NSTemporaryDirectory() + "orbit-replica-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let storeA = try await PostgresStore.open(server.database(name))
-        let storeB = try await PostgresStore.open(server.database(name))
+        let storeA = try await PostgresStore.open(server.database(name).forTests)
+        let storeB = try await PostgresStore.open(server.database(name).forTests)
         do {
             var cfg = SynthConfig()
             cfg.users = 300

@@ -53,7 +53,7 @@ final class StoreFixture: Sendable {
     func open() async throws -> any Store {
         guard let server else { return try SQLiteStore(path: dir.path + "/s.sqlite") }
         // Small read ranges, so every snapshot load in the suite spans many of them.
-        var configuration = server.database(database)
+        var configuration = server.database(database).forTests
         configuration.snapshotRowsPerRange = 7
         let store = try await PostgresStore.open(configuration)
         opened.withLock { $0.append(store) }

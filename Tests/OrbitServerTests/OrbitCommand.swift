@@ -15,7 +15,7 @@ struct OrbitCommand {
 
     /// Runs `orbit args…` in `dir` and waits for it; standard output and error are kept in files
     /// (pipes could fill up and block a chatty command). The wait polls: `waitUntilExit` would hold
-    /// one of the cooperative pool's two threads for as long as the command runs.
+    /// one of the tests' few threads (`TestExecutor.tests`) for as long as the command runs.
     static func run(_ args: [String], in dir: String) async throws -> Result {
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw ServeProcess.Failure(description: "no orbit executable at \(executable.path); run `swift build --build-tests` first")

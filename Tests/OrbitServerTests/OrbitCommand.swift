@@ -31,7 +31,12 @@ struct OrbitCommand {
         p.standardOutput = FileHandle(forWritingAtPath: outPath)
         p.standardError = FileHandle(forWritingAtPath: errPath)
         try p.run()
-        while p.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        do {
+            while p.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        } catch {
+            p.terminate()  // the test was cancelled: leave no orbit running
+            throw error
+        }
         p.waitUntilExit()
         return Result(status: p.terminationStatus, out: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
                       err: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")

@@ -53,7 +53,7 @@ import TestThreads
         }
         defer { f.remove() }
         let done = Mutex(false)
-        let retraining = Task {
+        let retraining = Task(executorPreference: TestExecutor.tests) {
             defer { done.withLock { $0 = true } }
             return try await f.service.refresh(retrain: true)
         }

@@ -165,8 +165,11 @@ struct Unanswered: Error, CustomStringConvertible {
 func answered<T: Sendable>(within limit: Duration, _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
         let once = Once(c)
-        Task { do { once.finish(.success(try await body())) } catch { once.finish(.failure(error)) } }
-        Task {
+        // Unstructured tasks inherit no executor preference: these name the servers' threads.
+        Task(executorPreference: TestExecutor.servers) {
+            do { once.finish(.success(try await body())) } catch { once.finish(.failure(error)) }
+        }
+        Task(executorPreference: TestExecutor.servers) {
             try? await Task.sleep(for: limit)
             once.finish(.failure(Unanswered(description: "\(what): no answer within \(limit)")))
         }

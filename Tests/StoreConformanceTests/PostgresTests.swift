@@ -34,7 +34,7 @@ import TestThreads
 
     /// A server that is not there is named, with what to do. (`open` tries one direct connection,
     /// so this fails at once rather than after the pool's minute of retries; the time is not
-    /// asserted because the rest of the suite keeps the concurrency pool's two threads busy.)
+    /// asserted because the rest of the suite keeps both cores busy.)
     @Test func connectionRefusedNamesTheServer() async throws {
         await #expect {
             _ = try await PostgresStore.open(url: "postgres://postgres@127.0.0.1:1/orbit")

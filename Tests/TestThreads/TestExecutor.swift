@@ -22,7 +22,7 @@ public final class TestExecutor: TaskExecutor, @unchecked Sendable {
     /// server's handlers, and a client that times its requests, must not wait behind tests that
     /// compute for a minute. Six threads: a few of these tests block one for seconds (raw sockets
     /// with receive timeouts, a fixture built synchronously).
-    public static let servers = TestExecutor(maxThreads: 6, name: "orbit-test-server")
+    public static let servers = TestExecutor(maxThreads: 6, name: "orbit-srv")
 
     // All guarded by `condition`.
     private let condition = NSCondition()
@@ -34,7 +34,8 @@ public final class TestExecutor: TaskExecutor, @unchecked Sendable {
     private let maxThreads: Int
     private let name: String
 
-    /// An executor that starts no thread until its first job, and at most `maxThreads`.
+    /// An executor that starts no thread until its first job, and at most `maxThreads`, named
+    /// `name-1`, `name-2`… (Linux keeps 15 characters of a thread's name).
     public init(maxThreads: Int, name: String) {
         self.maxThreads = maxThreads
         self.name = name

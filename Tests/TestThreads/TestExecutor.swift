@@ -41,6 +41,7 @@ public final class TestExecutor: TaskExecutor, @unchecked Sendable {
         self.name = name
     }
 
+    /// Queues `job` for the first free thread, starting a thread when none waits and the cap allows.
     public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         condition.lock()
@@ -83,10 +84,13 @@ public final class TestExecutor: TaskExecutor, @unchecked Sendable {
 /// Runs each test of a suite (or a single test) under `TestExecutor.tests` instead of on the
 /// cooperative pool: `@Suite(.testThreads)`.
 public struct TestThreadsTrait: TestTrait, SuiteTrait, TestScoping {
+    /// The trait of a suite reaches every test in it.
     public var isRecursive: Bool { true }
 
+    /// A scope for each test case, none for the suite itself.
     public func scopeProvider(for test: Test, testCase: Test.Case?) -> Self? { testCase == nil ? nil : self }
 
+    /// Runs the test case with `TestExecutor.tests` as its preferred executor.
     public func provideScope(
         for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
     ) async throws {

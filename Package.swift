@@ -104,10 +104,10 @@ let package = Package(
         .target(name: "StoreTestSupport", dependencies: ["OrbitStore", "OrbitPostgres"], path: "Tests/StoreTestSupport"),
         .testTarget(name: "OrbitStoreTests", dependencies: ["TestThreads", "OrbitStore", "OrbitSynth", "StoreTestSupport"]),
         .testTarget(name: "OrbitSynthTests", dependencies: ["TestThreads", "OrbitSynth"]),
-        .testTarget(name: "OrbitRecommendTests", dependencies: ["TestThreads", "OrbitRecommend", "OrbitStore", "Ranking", "StoreTestSupport"]),
+        .testTarget(name: "OrbitRecommendTests", dependencies: ["TestThreads", "OrbitRecommend", "OrbitStore", "Ranking"]),
         .testTarget(name: "VectorIndexTests", dependencies: ["TestThreads", "VectorIndex"]),
         .testTarget(name: "NeuMFTests", dependencies: ["TestThreads", "NeuMF"]),
-        .testTarget(name: "OrbitEvalTests", dependencies: ["TestThreads", "OrbitEval", "NeuMF", "OrbitSynth", "StoreTestSupport"]),
+        .testTarget(name: "OrbitEvalTests", dependencies: ["TestThreads", "OrbitEval", "NeuMF", "OrbitSynth"]),
         .testTarget(name: "OrbitEngineTests", dependencies: ["TestThreads", "OrbitEngine", "OrbitStore", "OrbitSynth", "StoreTestSupport"]),
         // One store suite, run against SQLite and PostgreSQL.
         .testTarget(

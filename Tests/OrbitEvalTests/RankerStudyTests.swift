@@ -1,7 +1,6 @@
 import OrbitCore
 import OrbitRecommend
 import Ranking
-import StoreTestSupport
 import Testing
 @testable import OrbitEval
 import TestThreads

@@ -1,5 +1,4 @@
 import OrbitCore
-import StoreTestSupport
 import Testing
 @testable import OrbitRecommend
 import TestThreads

@@ -2,7 +2,6 @@ import Foundation
 import OrbitEngine
 import OrbitRecommend
 import OrbitServer
-import StoreTestSupport
 import Testing
 import TestThreads
 

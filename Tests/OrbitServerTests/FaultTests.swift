@@ -340,12 +340,10 @@ final class OwnPostgres: Sendable {
     }
 
     /// Runs a command on a thread of its own: a blocking waitpid on one of the tests' threads held
-    /// the tests queued behind it for as long as `pg_ctl` took (on the cooperative pool, as before
-    /// `.testThreads`, it stalled every other test's requests).
+    /// the tests queued behind it for as long as `pg_ctl` took. At normal priority: the PostgreSQL
+    /// server that `pg_ctl` starts inherits the thread's niceness.
     static func runOffPool(_ args: [String]) async throws -> Int32 {
-        try await withCheckedThrowingContinuation { c in
-            Thread.detachNewThread { c.resume(with: Result { try run(args) }) }
-        }
+        try await offThePool(nice: 0) { try run(args) }
     }
 
     func start() async throws {

@@ -239,7 +239,7 @@ public final class PostgresStore: Store {
                     do {
                         let value = try await client.withConnection { conn in
                             guard race.win(1) else { throw CancellationError() }
-                            return try await Self.unlessClosed(conn, name: name) { try await body(conn) }
+                            return try await Self.unlessClosed({ conn.isClosed }, name: name) { try await body(conn) }
                         }
                         answer.resume(.success(value))
                     } catch {
@@ -259,33 +259,36 @@ public final class PostgresStore: Store {
         }
     }
 
-    /// `body`'s answer, or `StoreError.unavailable` once `conn` has been closed for a second
-    /// without `body` answering. PostgresNIO 1.33 can leave a query that was sent while the server
-    /// shut down waiting for ever on the closed connection (the restart test caught a write
-    /// hanging there, and every write queued behind it). The body is then left behind, waiting on
-    /// a connection that no longer exists, and the connection goes back to the pool, which drops
-    /// it. No time limit otherwise: reading a snapshot takes minutes on a large store.
-    private static func unlessClosed<T: Sendable>(
-        _ conn: PostgresConnection, name: String, _ body: @escaping @Sendable () async throws -> T
+    /// `body`'s answer, or `StoreError.unavailable` once its connection has been seen closed
+    /// (`isClosed`, checked every `interval`) twice in a row without `body` answering.
+    /// PostgresNIO 1.33 can leave a query that was sent while the server shut down waiting for
+    /// ever on the closed connection (the restart test caught a write hanging there, and every
+    /// write queued behind it). The body is then left behind, waiting on a connection that no
+    /// longer exists, and the connection goes back to the pool, which drops it. No time limit
+    /// otherwise: reading a snapshot takes minutes on a large store.
+    static func unlessClosed<T: Sendable>(
+        _ isClosed: @escaping @Sendable () -> Bool, interval: Duration = .seconds(1), name: String,
+        _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         let answer = Answer<T>()
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             answer.set(continuation)
-            // A closed connection is checked once a second (not with a callback on its close
-            // future: a pooled connection serves many requests, and the callbacks would pile up).
+            // Polled, not a callback on the connection's close future: a pooled connection serves
+            // many requests, and their callbacks would pile up on it.
             let watch = Task {
                 var closedBefore = false
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(1))
+                    try? await Task.sleep(for: interval)
                     guard !Task.isCancelled else { return }
                     // The second check: a body that fails by itself with the driver's error says so first.
-                    if conn.isClosed, closedBefore {
+                    let closed = isClosed()
+                    if closed, closedBefore {
                         answer.resume(.failure(StoreError.unavailable(
                             "\(name): the connection closed before the database answered (the database went down or dropped it); "
                                 + "a write may or may not be stored; retry when it is back")))
                         return
                     }
-                    closedBefore = conn.isClosed
+                    closedBefore = closed
                 }
             }
             Task {

@@ -264,8 +264,13 @@ public final class PostgresStore: Store {
     /// PostgresNIO 1.33 can leave a query that was sent while the server shut down waiting for
     /// ever on the closed connection (the restart test caught a write hanging there, and every
     /// write queued behind it). The body is then left behind, waiting on a connection that no
-    /// longer exists, and the connection goes back to the pool, which drops it. No time limit
-    /// otherwise: reading a snapshot takes minutes on a large store.
+    /// longer exists, and the connection goes back to the pool, which has already dropped it (it
+    /// learns of the close from the channel). That keeps the connection past its lease, which
+    /// `withConnection` asks callers not to do; it is harmless here because a closed channel is
+    /// never reopened or lent again, so the left-behind body can only fail. No time limit
+    /// otherwise: reading a snapshot takes minutes on a large store. Only a socket that closes is
+    /// noticed: a peer that vanishes without a reset leaves `isClosed` false (TCP keepalive or a
+    /// server-side timeout are what end those). Not cancellable once the body runs, as before.
     static func unlessClosed<T: Sendable>(
         _ isClosed: @escaping @Sendable () -> Bool, interval: Duration = .seconds(1), name: String,
         _ body: @escaping @Sendable () async throws -> T
@@ -285,7 +290,7 @@ public final class PostgresStore: Store {
                     if closed, closedBefore {
                         answer.resume(.failure(StoreError.unavailable(
                             "\(name): the connection closed before the database answered (the database went down or dropped it); "
-                                + "a write may or may not be stored; retry when it is back")))
+                                + "if this was a write, it may or may not be stored; retry when the database is back")))
                         return
                     }
                     closedBefore = closed

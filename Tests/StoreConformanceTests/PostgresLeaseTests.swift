@@ -36,6 +36,20 @@ import TestThreads
         #expect(value == 7)
     }
 
+    @Test func theWatchStopsWhenTheBodyAnswers() async throws {
+        // Every store call runs one: left running, they would pile up on a healthy server.
+        let checks = Counter()
+        _ = try await PostgresStore.unlessClosed({ _ = checks.next(); return false }, interval: .milliseconds(20), name: "test-db") {
+            () async throws -> Int in
+            try await Task.sleep(for: .milliseconds(100))
+            return 1
+        }
+        try await Task.sleep(for: .milliseconds(100))  // the cancelled watch wakes and ends
+        let after = checks.next()
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(checks.next() == after + 1, "the connection was still being checked after the answer")
+    }
+
     @Test func aBodyThatFailsByItselfKeepsItsOwnError() async throws {
         // The driver's own error on a closed connection comes first and is the answer.
         await #expect(throws: Refused.self) {

@@ -36,6 +36,12 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Requests to time.") var requests: Int = 1_000
     @Option(help: "Slots per answer.") var k: Int = 20
     @OptionGroup var expansion: ExpansionOptions
+    @Option(help: ArgumentHelp(
+        "follow: personalised PageRank pushes per request at most, in the ranking stage's union.",
+        discussion: "For measuring what these bounds cost: a ranker was trained with the defaults, so other values change its answers."))
+    var pageRankPushes: Int = BlendConfig().pageRankPushes
+    @Option(help: "follow, similar: edges read per similar-accounts search at most (see --page-rank-pushes).")
+    var similarEdges: Int = SimilarAccountsConfig().edges
     @Option(help: "Posts in a mixed feed.") var posts: Int = 10
     @Option(help: "Threads for the scorer (score).") var threads: Int = 0
     @Option(help: "Random seed for the users.") var seed: UInt64 = 3
@@ -48,6 +54,11 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "ingest: follows per batch (one transaction each).") var batch: Int = 10
     @Option(help: "ingest: what a committed batch survives on SQLite: full (power loss) or normal (process crash).")
     var durability: Durability = .full
+
+    func validate() throws {
+        guard pageRankPushes > 0 else { throw ValidationError("--page-rank-pushes must be at least 1 (got \(pageRankPushes))") }
+        guard similarEdges > 0 else { throw ValidationError("--similar-edges must be at least 1 (got \(similarEdges))") }
+    }
 
     func run() async throws {
         if what == .train { return try runTrain() }
@@ -70,6 +81,8 @@ struct Bench: AsyncParsableCommand {
         var config = BlendConfig()
         config.logic = logic
         config.expansion = expansion.limits
+        config.pageRankPushes = pageRankPushes
+        config.similar.edges = similarEdges
         let engine = EngineBuilder(blend: config, scorerThreads: threads).build(loaded, models: set)
         if what == .follow || what == .feed { try engine.check(logic: logic) }
         let rec = engine.follow

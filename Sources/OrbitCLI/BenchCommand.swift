@@ -37,10 +37,10 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Slots per answer.") var k: Int = 20
     @OptionGroup var expansion: ExpansionOptions
     @Option(help: ArgumentHelp(
-        "follow: personalised PageRank pushes per request at most, in the ranking stage's union.",
+        "follow, feed: personalised PageRank pushes per request at most, in the ranking stage's union.",
         discussion: "For measuring what these bounds cost: a ranker was trained with the defaults, so other values change its answers."))
     var pageRankPushes: Int = BlendConfig().pageRankPushes
-    @Option(help: "follow, similar: edges read per similar-accounts search at most (see --page-rank-pushes).")
+    @Option(help: "follow, feed, similar: edges read per similar-accounts search at most (see --page-rank-pushes).")
     var similarEdges: Int = SimilarAccountsConfig().edges
     @Option(help: "Posts in a mixed feed.") var posts: Int = 10
     @Option(help: "Threads for the scorer (score).") var threads: Int = 0

@@ -12,19 +12,18 @@ import TestThreads
     struct Refused: Error {}
 
     @Test func aBodyLeftWaitingOnAClosedConnectionIsAnsweredUnavailable() async throws {
-        let clock = ContinuousClock(), start = clock.now
+        // The body would answer only after two minutes: without the guard the expectation below
+        // fails (it answers instead of throwing). No bound on the elapsed time: on a loaded
+        // machine the watch's wake-ups are late, and a timed assertion would be flaky.
         await #expect {
             try await PostgresStore.unlessClosed({ true }, interval: .milliseconds(50), name: "test-db") { () async throws -> Int in
-                // A query that never answers (the body is left behind, as on a real connection).
-                try await Task.sleep(for: .seconds(60))
+                try await Task.sleep(for: .seconds(120))
                 return 0
             }
         } throws: { error in
             guard case StoreError.unavailable(let message) = error else { return false }
             return message.contains("test-db") && message.contains("connection closed before the database answered")
         }
-        // Two checks 50 ms apart, not the body's minute.
-        #expect(clock.now - start < .seconds(10))
     }
 
     @Test func aBodyOnAnOpenConnectionHasAllTheTimeItNeeds() async throws {

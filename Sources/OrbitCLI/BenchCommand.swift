@@ -7,7 +7,7 @@ import OrbitRecommend
 import OrbitStore
 
 struct Bench: AsyncParsableCommand {
-    enum What: String, ExpressibleByArgument, CaseIterable { case follow, feed, similar, score, relations, train, ingest }
+    enum What: String, ExpressibleByArgument, CaseIterable { case follow, feed, similar, score, relations, train, ingest, rebuild }
 
     static let configuration = CommandConfiguration(
         abstract: "Measure request latency (who to follow, mixed feed) or model scoring speed on the store's data.",
@@ -24,11 +24,16 @@ struct Bench: AsyncParsableCommand {
             ingest: appends --requests batches of --batch follows (new users following existing ones) to the store, one
               transaction each, as the service's write path does, with --durability; prints batches/s and latency.
               It writes to the store: use a scratch copy.
+            rebuild: what the server's scheduled rebuild costs on one thread: the store read as columns and a snapshot
+              built from them (a full rebuild), then --rounds rounds of --requests changes (the soak's ingest mix: 5
+              follows, 3 interactions, 1 block, 1 dismissal per 10, between random users, in memory only) folded into
+              the snapshot and the engine built, each timed. Run it on a quiet machine: under load the server's
+              rebuild runs at lower priority.
             relations: computes the relation vector of every follow, builds the HNSW index (timed, --ef-construction),
               and for --requests query edges compares HNSW (ef 16…256) with exact search: recall@10 and queries/s.
             """)
 
-    @Argument(help: "What to measure: follow, feed, similar, score, relations, train or ingest.") var what: What = .follow
+    @Argument(help: "What to measure: follow, feed, similar, score, relations, train, ingest or rebuild.") var what: What = .follow
     @OptionGroup var storeOptions: StoreOptions
     @Option(help: "A trained follow model (orbit train), with its relation index when one is beside it; without it the model logics are refused.") var model: String?
     @Option(help: "Model logic for follow requests.") var logic: ModelLogic = .graph
@@ -52,6 +57,7 @@ struct Bench: AsyncParsableCommand {
     var grouped = false
 
     @Option(help: "ingest: follows per batch (one transaction each).") var batch: Int = 10
+    @Option(help: "rebuild: rounds of replay and build to time.") var rounds: Int = 3
     @Option(help: "ingest: what a committed batch survives on SQLite: full (power loss) or normal (process crash).")
     var durability: Durability = .full
 
@@ -63,6 +69,7 @@ struct Bench: AsyncParsableCommand {
     func run() async throws {
         if what == .train { return try runTrain() }
         if what == .ingest { return try await runIngest() }
+        if what == .rebuild { return try await runRebuild() }
         var t = Date()
         let loaded = try await storeOptions.location.loadSnapshot()
         let s = loaded.snapshot
@@ -94,7 +101,7 @@ struct Bench: AsyncParsableCommand {
         var ms: [Double] = []
         ms.reserveCapacity(requests)
         switch what {
-        case .train, .ingest:
+        case .train, .ingest, .rebuild:
             break  // handled before the snapshot is loaded
         case .follow:
             _ = rec.recommend(user: users[0], k: k, explain: explain)  // warm up
@@ -247,6 +254,55 @@ struct Bench: AsyncParsableCommand {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         report("ingest (\(storeOptions.location.isPostgres ? "PostgreSQL" : "SQLite durability \(durability.rawValue)"), batches of \(batch) follows)", ms)
         print(String(format: "  %.0f batches/s, %.0f follows/s", Double(requests) / seconds, Double(requests * batch) / seconds))
+    }
+
+    func runRebuild() async throws {
+        guard requests >= 1, rounds >= 1 else { throw ValidationError("--requests and --rounds must be positive") }
+        var t = Date()
+        let (columns, catalog) = try await storeOptions.location.loadColumns()
+        print(String(format: "columns read: %d users, %d follows, %d posts, %d interactions (%.1f s)", columns.userCount,
+                     columns.followFollower.count, columns.postAuthor.count, columns.interactionUser.count, Date().timeIntervalSince(t)))
+        guard columns.userCount > 1, !columns.postAuthor.isEmpty else { throw ValidationError("rebuild needs a store with users and posts") }
+        t = Date()
+        var snapshot = Snapshot.build(columns)
+        print(String(format: "snapshot built from every row (a full rebuild's build): %.2f s", Date().timeIntervalSince(t)))
+        let set = try model.map { path -> ModelSet in
+            guard let m = try ModelFiles(followModel: path, clickModel: "").loadFollow() else { throw EngineError.unreadableFile(path: path, cause: "no such file") }
+            return m
+        } ?? ModelSet()
+        var config = BlendConfig()
+        config.expansion = expansion.limits
+        let builder = EngineBuilder(blend: config, scorerThreads: 1)
+        var gen = SplitMix64(seed: seed)
+        let now = columns.followCreatedAt.max() ?? 1_700_000_000
+        for round in 1...rounds {
+            // The soak's mix, with versions after the snapshot's own, as the change log would give them.
+            var changes: [Change] = []
+            changes.reserveCapacity(requests)
+            for i in 0..<requests {
+                let a = Int32(gen.below(snapshot.userCount)), b = Int32(gen.below(snapshot.userCount))
+                let v = snapshot.version + Int64(i) + 1, time = now + Int64(i)
+                let op: Change.Operation, other: Int32, detail: UInt8
+                switch i % 10 {
+                case 0..<5: (op, other, detail) = (snapshot.follows(a, b) ? .unfollow : .follow, b, 0)
+                case 5..<8: (op, other, detail) = (.interaction, Int32(gen.below(snapshot.postCount)), Interaction.Kind.like.rawValue)
+                case 8: (op, other, detail) = (snapshot.hasBlocked(a, b) ? .unblock : .block, b, 0)
+                default: (op, other, detail) = (snapshot.hasDismissed(a, b) ? .undismiss : .dismiss, b, 0)
+                }
+                changes.append(Change(version: v, operation: op, a: a, b: other, detail: detail, timestamp: time))
+            }
+            t = Date()
+            guard let next = SnapshotDelta(changes: changes, after: snapshot).flatMap({ snapshot.applying($0) }) else {
+                throw ValidationError("the synthetic changes could not be replayed")
+            }
+            let patchSeconds = Date().timeIntervalSince(t)
+            snapshot = next
+            t = Date()
+            let engine = builder.build(LoadedSnapshot(snapshot: snapshot, catalog: catalog), models: set)
+            let engineSeconds = Date().timeIntervalSince(t)
+            print(String(format: "round %d: %d changes folded into the snapshot in %.2f s, engine built in %.2f s: %.2f s in all (%d follows)",
+                         round, requests, patchSeconds, engineSeconds, patchSeconds + engineSeconds, engine.snapshot.followees.edgeCount))
+        }
     }
 
     func report(_ title: String, _ ms: [Double]) {

@@ -126,3 +126,96 @@ public struct CSR: Sendable, Equatable {
         return (CSR(offsets: newOffsets, targets: placed), order)
     }
 }
+
+/// Rewrites a row layout (`offsets` over a values array) with some rows changed and the rest
+/// copied in runs: what patching a snapshot costs is a copy, not a sort.
+enum RowLayout {
+    /// New offsets for `rows` rows (at least as many as `offsets` has; the added rows start empty).
+    /// Rows in `editedRows` (ascending, unique) are rewritten by `rewrite(row, oldRange)`, which
+    /// appends the row's new values; every run of other rows is appended whole by `copy(oldRange)`;
+    /// `written()` is the number of values appended so far.
+    static func patch(
+        offsets: [Int], rows: Int, editedRows: [Int], copy: (Range<Int>) -> Void, rewrite: (Int32, Range<Int>) -> Void,
+        written: () -> Int
+    ) -> [Int] {
+        let oldRows = offsets.count - 1
+        precondition(rows >= oldRows, "a patched layout cannot lose rows")
+        var newOffsets = [Int](repeating: 0, count: rows + 1)
+        var next = 0  // the first row not written yet
+        var shift = 0  // new offset minus old offset, for the rows being copied
+        newOffsets.withUnsafeMutableBufferPointer { newO in
+            offsets.withUnsafeBufferPointer { old in
+                func start(_ r: Int) -> Int { old[min(r, oldRows)] }
+                func copyRows(upTo end: Int) {
+                    guard end > next else { return }
+                    copy(start(next)..<start(end))
+                    for r in next..<end { newO[r + 1] = start(r + 1) + shift }
+                    next = end
+                }
+                for r in editedRows {
+                    copyRows(upTo: r)
+                    rewrite(Int32(r), start(r)..<start(r + 1))
+                    newO[r + 1] = written()
+                    shift = newO[r + 1] - start(r + 1)
+                    next = r + 1
+                }
+                copyRows(upTo: rows)
+            }
+        }
+        return newOffsets
+    }
+}
+
+extension CSR {
+    /// These rows with `edits` (sorted by row then target, one per pair) applied, over `rows` rows:
+    /// a kept pair is there afterwards, a dropped one is not.
+    func patched(rows: Int, edits: [RowEdit]) -> CSR {
+        var none: [Timestamp] = []
+        return patched(rows: rows, edits: edits, carrying: false, times: &none)
+    }
+
+    /// The same, with `times` parallel to the targets: a kept pair carries its edit's time.
+    func patched(rows: Int, edits: [RowEdit], times: [Timestamp]) -> (CSR, [Timestamp]) {
+        var t = times
+        let csr = patched(rows: rows, edits: edits, carrying: true, times: &t)
+        return (csr, t)
+    }
+
+    private func patched(rows: Int, edits: [RowEdit], carrying: Bool, times: inout [Timestamp]) -> CSR {
+        var t: [Int32] = [], ts: [Timestamp] = []
+        t.reserveCapacity(targets.count + edits.count)
+        if carrying { ts.reserveCapacity(targets.count + edits.count) }
+        var editedRows: [Int] = []
+        for (k, e) in edits.enumerated() where k == 0 || edits[k - 1].row != e.row { editedRows.append(Int(e.row)) }
+        var next = 0
+        let old = times
+        let offsets = RowLayout.patch(
+            offsets: offsets, rows: rows, editedRows: editedRows,
+            copy: { r in
+                t.append(contentsOf: targets[r])
+                if carrying { ts.append(contentsOf: old[r]) }
+            },
+            rewrite: { row, r in
+                var i = r.lowerBound
+                while next < edits.count, edits[next].row == row {
+                    let e = edits[next]
+                    next += 1
+                    while i < r.upperBound, targets[i] < e.target {
+                        t.append(targets[i])
+                        if carrying { ts.append(old[i]) }
+                        i += 1
+                    }
+                    if i < r.upperBound, targets[i] == e.target { i += 1 }
+                    if e.keep {
+                        t.append(e.target)
+                        if carrying { ts.append(e.time) }
+                    }
+                }
+                t.append(contentsOf: targets[i..<r.upperBound])
+                if carrying { ts.append(contentsOf: old[i..<r.upperBound]) }
+            },
+            written: { t.count })
+        if carrying { times = ts }
+        return CSR(offsets: offsets, targets: t)
+    }
+}

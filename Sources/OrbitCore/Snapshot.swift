@@ -323,6 +323,38 @@ public struct ImpressionLog: Sendable, Equatable {
     public var count: Int { candidates.count }
     public var byteCount: Int { offsets.count * 8 + candidates.count * 12 }
 
+    /// This log over `rows` rows (at least its own) with `added` showings, within the discounting
+    /// window of the latest showing, as a full read at the same point gives it.
+    func adding(_ added: [(user: UserIndex, candidate: UserIndex, time: Timestamp)], rows: Int) -> ImpressionLog {
+        if added.isEmpty {
+            guard rows > offsets.count - 1 else { return self }
+            let end = offsets.last ?? 0
+            return ImpressionLog(offsets: offsets + repeatElement(end, count: rows - (offsets.count - 1)), candidates: candidates, times: times)
+        }
+        let latest = max(times.max() ?? 0, added.map(\.time).max() ?? 0)
+        let since = latest - ImpressionHistory.maxAge
+        var u: [UserIndex] = [], c: [UserIndex] = [], t: [Timestamp] = []
+        for r in 0..<(offsets.count - 1) {
+            for k in offsets[r]..<offsets[r + 1] where times[k] >= since {
+                u.append(UserIndex(r))
+                c.append(candidates[k])
+                t.append(times[k])
+            }
+        }
+        for x in added where x.time >= since {
+            u.append(x.user)
+            c.append(x.candidate)
+            t.append(x.time)
+        }
+        return ImpressionLog(rows: rows, users: u, candidates: c, times: t)
+    }
+
+    private init(offsets: [Int], candidates: [UserIndex], times: [Timestamp]) {
+        self.offsets = offsets
+        self.candidates = candidates
+        self.times = times
+    }
+
     /// The times `user` was shown `candidate`, oldest first.
     public func times(_ user: UserIndex, _ candidate: UserIndex) -> ArraySlice<Timestamp> {
         let u = Int(user)

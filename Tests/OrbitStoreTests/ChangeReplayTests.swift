@@ -6,20 +6,22 @@ import StoreTestSupport
 import Testing
 import TestThreads
 
-/// A rebuild brings the last snapshot's columns forward by the change log instead of reading
-/// every table: the result must be what a full read gives, row for row and in the same order.
+/// A rebuild brings the last snapshot forward by the change log instead of reading every table
+/// and building anew: the result must be what a full read and build give, field for field.
 @Suite(.testThreads) struct ChangeReplayTests {
-    /// Every column, as comparable values.
-    static func fields(_ c: Snapshot.Columns) -> [String: [Int64]] {
-        [
-            "users": [Int64(c.userCount)], "userFlags": c.userFlags.map { Int64($0.rawValue) }, "userCreatedAt": c.userCreatedAt,
-            "followFollower": c.followFollower.map(Int64.init), "followFollowee": c.followFollowee.map(Int64.init),
-            "followCreatedAt": c.followCreatedAt, "blockUser": c.blockUser.map(Int64.init), "blockBlocked": c.blockBlocked.map(Int64.init),
-            "dismissUser": c.dismissUser.map(Int64.init), "dismissCandidate": c.dismissCandidate.map(Int64.init),
-            "impressionUser": c.impressionUser.map(Int64.init), "impressionCandidate": c.impressionCandidate.map(Int64.init),
-            "impressionTime": c.impressionTime, "postAuthor": c.postAuthor.map(Int64.init), "postCreatedAt": c.postCreatedAt,
-            "interactionUser": c.interactionUser.map(Int64.init), "interactionPost": c.interactionPost.map(Int64.init),
-            "interactionKind": c.interactionKind.map(Int64.init), "interactionTime": c.interactionTime, "version": [c.version],
+    /// Every field of a snapshot, as comparable values.
+    static func fields(_ s: Snapshot) -> [String: [Int64]] {
+        func csr(_ c: CSR) -> [Int64] { c.offsets.map(Int64.init) + [-1] + c.targets.map(Int64.init) }
+        return [
+            "version": [s.version], "users": [Int64(s.userCount)], "posts": [Int64(s.postCount)],
+            "followees": csr(s.followees), "followers": csr(s.followers), "followedAt": s.followedAt,
+            "hasFollowTimes": [s.hasFollowTimes ? 1 : 0], "blocks": csr(s.blocks), "dismissals": csr(s.dismissals),
+            "impressions": s.impressions.offsets.map(Int64.init) + [-1] + s.impressions.candidates.map(Int64.init) + [-1] + s.impressions.times,
+            "userFlags": s.userFlags.map { Int64($0.rawValue) }, "flaggedBits": s.flaggedBits.map { Int64(bitPattern: $0) },
+            "userCreatedAt": s.userCreatedAt, "postAuthor": s.postAuthor.map(Int64.init), "postCreatedAt": s.postCreatedAt,
+            "postsByAuthor": csr(s.postsByAuthor), "postKindCounts": s.postKindCounts.map(Int64.init), "seenPosts": csr(s.seenPosts),
+            "engagementOffsets": s.engagementOffsets.map(Int64.init),
+            "engagement": s.engagement.flatMap { [Int64($0.author), Int64($0.signals.rawValue), Int64($0.count), $0.lastTime] },
         ]
     }
 
@@ -58,31 +60,49 @@ import TestThreads
         _ = try await store.append((0..<40).map { Event.user(id: "u\($0)", createdAt: 1_600_000_000 + Timestamp($0)) })
         await append(events(300))
         for _ in 0..<40 { _ = try? await store.append([.interaction(user: user(), post: post(), kind: .like, at: t)]) }
-        var (columns, _) = try await store.loadColumns()
+        var snapshot = try await store.loadSnapshot().snapshot
         for round in 0..<3 {
             await append(events(200))
             for _ in 0..<30 {
                 t += 7
                 _ = try? await store.append([.interaction(user: user(), post: post(), kind: Interaction.Kind.allCases[Int(rng.next() % 6)], at: t)])
             }
-            let changes = try await store.changes(since: columns.version, limit: 1_000_000)
+            let changes = try await store.changes(since: snapshot.version, limit: 1_000_000)
             #expect(!changes.isEmpty)
-            let replayedAll = columns.replay(changes)
-            #expect(replayedAll, "round \(round): the replay gave up")
-            let (full, _) = try await store.loadColumns()
-            let a = Self.fields(columns), b = Self.fields(full)
+            let patched = try #require(SnapshotDelta(changes: changes, after: snapshot).flatMap { snapshot.applying($0) }, "round \(round): the replay gave up")
+            let full = try await store.loadSnapshot().snapshot
+            let a = Self.fields(patched), b = Self.fields(full)
             for key in b.keys.sorted() {
                 #expect(a[key] == b[key], "round \(round), \(key): replayed \(a[key]?.count ?? 0) values, read \(b[key]?.count ?? 0)")
             }
+            snapshot = patched
         }
     }
 
     @Test func aBulkImportCannotBeReplayed() {
+        let empty = Snapshot.build(Snapshot.Columns())
+        #expect(SnapshotDelta(changes: [Change(version: 1, operation: .bulkImport, a: 0, b: 0, detail: 0, timestamp: 0)], after: empty) == nil)
+        #expect(SnapshotDelta(changes: [Change(version: 1, operation: .user, a: 5, b: 0, detail: 0, timestamp: 0)], after: empty) == nil,
+                "a user index out of order")
+        #expect(SnapshotDelta(changes: [Change(version: 0, operation: .user, a: 0, b: 0, detail: 0, timestamp: 0)], after: empty) == nil,
+                "a version not after the snapshot's")
+    }
+
+    /// A delta naming a user or post the snapshot and the delta do not have is refused, not a crash.
+    @Test func anIndexOutOfRangeIsRefused() {
         var c = Snapshot.Columns()
-        let bulk = c.replay([Change(version: 1, operation: .bulkImport, a: 0, b: 0, detail: 0, timestamp: 0)])
-        #expect(!bulk)
-        var d = Snapshot.Columns()
-        let gap = d.replay([Change(version: 1, operation: .user, a: 5, b: 0, detail: 0, timestamp: 0)])
-        #expect(!gap, "a user index out of order")
+        c.userCount = 2
+        c.userFlags = [[], []]
+        c.userCreatedAt = [0, 0]
+        let s = Snapshot.build(c)
+        var follow = SnapshotDelta(version: 1)
+        follow.follows[UserPair(0, 2)] = .some(5)
+        #expect(s.applying(follow) == nil)
+        var like = SnapshotDelta(version: 1)
+        like.interactions = [(0, 0, Interaction.Kind.like.rawValue, 5)]
+        #expect(s.applying(like) == nil, "no post 0")
+        var fine = SnapshotDelta(version: 1)
+        fine.follows[UserPair(0, 1)] = .some(5)
+        #expect(s.applying(fine)?.follows(0, 1) == true)
     }
 }

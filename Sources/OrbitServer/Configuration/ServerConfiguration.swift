@@ -40,9 +40,10 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     /// when no request wants it. With the child process, every thread of it (`chrt --idle`);
     /// with `retrainIn: server`, the training's own thread.
     public var retrainIdle = true
-    /// Rebuild from the previous snapshot's columns and the store's change log since (the default)
-    /// instead of reading every table; the first rebuild, and one after a bulk import, read them
-    /// all. Needs the columns kept in memory (about 25 bytes a follow).
+    /// Rebuild by folding the store's change log since the previous snapshot into it (the default)
+    /// instead of reading every table and building anew; the first rebuild, one after a bulk
+    /// import, and one that retrains in this process (it needs the raw interaction log) read them
+    /// all. Costs no memory beyond the served snapshot's.
     public var replayRebuilds = true
     /// The CPU niceness of the thread that reads and builds a new snapshot (0…19): a rebuild of a
     /// large store takes seconds of CPU, and at 10 requests keep the cores first.

@@ -25,7 +25,7 @@ public struct RefreshReport: Codable, Sendable {
     /// A model file found at this rebuild and refused (corrupt, truncated, for another id space):
     /// why; the models already in service kept serving.
     public var refusedModel: String?
-    /// Changes replayed onto the previous snapshot's columns; nil when every table was read.
+    /// Changes folded into the previous snapshot; nil when every table was read.
     public var replayedChanges: Int?
     public var finishedAt: Date
 }
@@ -68,13 +68,9 @@ actor Refresher {
     private let trainingGate = AsyncGate()
     private(set) var lastReport: RefreshReport?
     private var rebuilding = false
-    /// The columns and catalog the served snapshot was built from, kept to replay the change log
-    /// onto at the next rebuild (`replayRebuilds`).
-    struct Base: Sendable {
-        var columns: Snapshot.Columns
-        var catalog: Catalog
-    }
-    private var base: Base?
+    /// The snapshot last built, with its catalog: the next rebuild brings it forward by the change
+    /// log (`replayRebuilds`). The served engine holds the same arrays, so keeping it costs nothing.
+    private var base: LoadedSnapshot?
     /// True while a retraining child process runs.
     private(set) var trainingInChild = false
     /// True while a rebuild or a retraining runs.
@@ -137,20 +133,18 @@ actor Refresher {
         defer { rebuilding = false }
         let start = Date()
         let nice = configuration.rebuildNice
-        // The columns of the last snapshot, brought forward by the change log (a few thousand
-        // rows a minute), or, at the first rebuild, after a bulk import or when turned off, read
-        // from every table. Read and built on a thread of lower priority: the rebuild takes the
-        // CPU that requests leave (SQLite's reads run on the thread that asks).
-        let (read, replayed) = try await replayedOrRead(nice: nice)
-        let loaded = try await Self.onThread(nice: nice) { LoadedSnapshot(snapshot: Snapshot.build(read.columns), catalog: read.catalog) }
-        base = configuration.replayRebuilds ? read : nil
-        // Retraining in this thread needs the raw interaction log for the click model.
-        let columns = retrain ? (read.columns, read.catalog) : nil
+        // The last snapshot, brought forward by the change log (a few thousand rows a minute), or,
+        // at the first rebuild, after a bulk import, when turned off or when retraining here (it
+        // needs the raw interaction log), every table read and built. Done on a thread of lower
+        // priority: the rebuild takes the CPU that requests leave (SQLite's reads run on the
+        // thread that asks).
+        let (loaded, columns, replayed) = try await patchedOrRead(nice: nice, columns: retrain)
+        base = configuration.replayRebuilds ? loaded : nil
         let loadSeconds = Date().timeIntervalSince(start)
         var models = state.current?.engine.models ?? ModelSet()
         var trainSeconds = child?.seconds
         var refused: String?
-        if let columns = columns?.0 {
+        if let columns {
             let t0 = Date()
             do {
                 // Threads the training starts inherit the niceness of this one.
@@ -200,41 +194,42 @@ actor Refresher {
         return report
     }
 
-    /// The next rebuild's columns: `base` brought forward by the change log when it can be (with
-    /// the changes' count), else every table read (nil count).
-    private func replayedOrRead(nice: Int) async throws -> (Base, replayed: Int?) {
-        if configuration.replayRebuilds, let base, let (b, n) = try await replayed(base) { return (b, n) }
+    /// The next snapshot: `base` brought forward by the change log when it can be (with the changes'
+    /// count), else built from every table read (nil count), with the columns read when `columns`.
+    private func patchedOrRead(nice: Int, columns needed: Bool) async throws -> (LoadedSnapshot, Snapshot.Columns?, replayed: Int?) {
+        if !needed, configuration.replayRebuilds, let base, let (next, n) = try await patched(base, nice: nice) { return (next, nil, n) }
+        let c: Snapshot.Columns, catalog: Catalog
         if let reader = store as? any BlockingSnapshotRead {
-            let (c, catalog) = try await Self.onThread(nice: nice) { try reader.loadColumnsBlocking() }
-            return (Base(columns: c, catalog: catalog), nil)
+            (c, catalog) = try await Self.onThread(nice: nice) { try reader.loadColumnsBlocking() }
+        } else {
+            (c, catalog) = try await store.loadColumns()
         }
-        let (c, catalog) = try await store.loadColumns()
-        return (Base(columns: c, catalog: catalog), nil)
+        let loaded = try await Self.onThread(nice: nice) { LoadedSnapshot(snapshot: Snapshot.build(c), catalog: catalog) }
+        return (loaded, needed ? c : nil, nil)
     }
 
     /// `base` brought forward by the store's change log, with the changes' count; nil when they
     /// cannot be replayed (a bulk import) or are too many to be worth it (read every table then).
-    private func replayed(_ base: Base) async throws -> (Base, Int)? {
+    private func patched(_ base: LoadedSnapshot, nice: Int) async throws -> (LoadedSnapshot, Int)? {
         var changes: [Change] = []
         while true {
-            let page = try await store.changes(since: changes.last?.version ?? base.columns.version, limit: 10_000)
+            let page = try await store.changes(since: changes.last?.version ?? base.snapshot.version, limit: 10_000)
             changes += page
             if page.count < 10_000 { break }
             if changes.count > 2_000_000 { return nil }
         }
-        let columns = try await Self.onThread(nice: configuration.rebuildNice) { [base, changes] () -> Snapshot.Columns? in
-            var c = base.columns
-            return c.replay(changes) ? c : nil
+        let snapshot = try await Self.onThread(nice: nice) { [base, changes] () -> Snapshot? in
+            SnapshotDelta(changes: changes, after: base.snapshot).flatMap { base.snapshot.applying($0) }
         }
-        guard let columns else { return nil }
+        guard let snapshot else { return nil }
         var catalog = base.catalog
-        if columns.userCount > catalog.users.count || columns.postAuthor.count > catalog.posts.count {
+        if snapshot.userCount > catalog.users.count || snapshot.postCount > catalog.posts.count {
             let (users, posts) = try await store.externalIDs(usersFrom: Int32(catalog.users.count), postsFrom: Int32(catalog.posts.count))
-            for id in users.prefix(columns.userCount - catalog.users.count) { _ = catalog.users.intern(id) }
-            for id in posts.prefix(columns.postAuthor.count - catalog.posts.count) { _ = catalog.posts.intern(id) }
+            for id in users.prefix(snapshot.userCount - catalog.users.count) { _ = catalog.users.intern(id) }
+            for id in posts.prefix(snapshot.postCount - catalog.posts.count) { _ = catalog.posts.intern(id) }
         }
-        guard catalog.users.count == columns.userCount, catalog.posts.count == columns.postAuthor.count else { return nil }
-        return (Base(columns: columns, catalog: catalog), changes.count)
+        guard catalog.users.count == snapshot.userCount, catalog.posts.count == snapshot.postCount else { return nil }
+        return (LoadedSnapshot(snapshot: snapshot, catalog: catalog), changes.count)
     }
 
     /// Drops the replaced state on a thread of low priority a moment after the swap: its snapshot

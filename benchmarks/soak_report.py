@@ -2,8 +2,9 @@
 """The soak's report (benchmarks/soak.sh): a per-minute table and the verdict, from the windows
 file (one JSON line per wrk window) and the server's log.
 
-Each window is classed by what ran during it, from the log: a *rebuild* (from its start, the swap
-time less its load, training and build seconds, to the swap), a *retraining* in a child process
+Each window is classed by what ran during it, from the log: a *rebuild* (from "rebuild started" to
+"engine swapped", or to the end for one the stop cut short; for a log without the start line, from
+the swap time less its load, training and build seconds), a *retraining* in a child process
 (from "retraining process started" to "finished"), or neither (*quiet*). The targets are read on
 the windows outside rebuilds; what the rebuild windows show is reported beside them.
 
@@ -29,15 +30,22 @@ def field(line, key):
 
 
 rebuilds, trainings, swaps, retrain_swaps = [], [], [], []
-child_start = None
+child_start = rebuild_start = None
 for line in open(log):
     t = when(line)
     if t is None:
         continue
-    if 'engine swapped' in line:
+    if 'rebuild started' in line:
+        rebuild_start = t
+    elif 'engine swapped' in line:
         took = field(line, 'load_s') + field(line, 'train_s') + field(line, 'build_s')
-        rebuilds.append((t - took, t, took))
+        began = rebuild_start if rebuild_start is not None else t - took
+        rebuilds.append((began, t, t - began))
+        rebuild_start = None
         (retrain_swaps if 'retrained=true' in line else swaps).append(t)
+    elif 'scheduled refresh failed' in line and rebuild_start is not None:
+        rebuilds.append((rebuild_start, t, t - rebuild_start))
+        rebuild_start = None
     elif 'retraining process started' in line:
         child_start = t
     elif 'retraining process finished' in line and child_start is not None:
@@ -45,6 +53,8 @@ for line in open(log):
         child_start = None
 if child_start is not None:
     trainings.append((child_start, 10 ** 9))
+if rebuild_start is not None:
+    rebuilds.append((rebuild_start, 10 ** 9, None))
 
 
 def overlaps(r, spans):
@@ -58,7 +68,9 @@ def errors(x):
 for r in rows:
     r['class'] = 'rebuild' if overlaps(r, rebuilds) else 'retraining' if overlaps(r, trainings) else 'quiet'
 
-print(f"\nrebuilds: {len(rebuilds)} swaps at {[b for _, b, _ in rebuilds]} s, taking {[round(s, 1) for _, _, s in rebuilds]} s "
+done = [r for r in rebuilds if r[2] is not None]
+print(f"\nrebuilds: {len(done)} ended at {[b for _, b, _ in done]} s, taking {[round(s, 1) for _, _, s in done]} s"
+      f"{'' if len(done) == len(rebuilds) else ' (one more running at the stop)'} "
       f"({len(retrain_swaps)} with retrained models, at {retrain_swaps} s); retraining children: "
       f"{[(a, b if b < 10 ** 9 else 'running') for a, b in trainings]} s")
 print("\n| minute | reads/s | p50 (windows) | p99 max of windows | max | read errors | batches/s | RSS MiB | retraining child RSS MiB (max) | overlay | windows: quiet / retraining / rebuild |")

@@ -132,6 +132,9 @@ actor Refresher {
         rebuilding = true
         defer { rebuilding = false }
         let start = Date()
+        // With "engine swapped" it brackets the rebuild, so that a load report can tell the
+        // requests it overlapped.
+        logger.info("rebuild started", metadata: ["retrain": "\(retrain)", "new_models": "\(child != nil)"])
         let nice = configuration.rebuildNice
         // The last snapshot, brought forward by the change log (a few thousand rows a minute), or,
         // at the first rebuild, after a bulk import, when turned off or when retraining here (it

@@ -324,29 +324,43 @@ public struct ImpressionLog: Sendable, Equatable {
     public var byteCount: Int { offsets.count * 8 + candidates.count * 12 }
 
     /// This log over `rows` rows (at least its own) with `added` showings, within the discounting
-    /// window of the latest showing, as a full read at the same point gives it.
+    /// window of the latest showing, as a full read at the same point gives it. One pass over the
+    /// log: rows keep their (candidate, time) order when old showings drop out of the window, and
+    /// only the rows with new showings merge them in.
     func adding(_ added: [(user: UserIndex, candidate: UserIndex, time: Timestamp)], rows: Int) -> ImpressionLog {
+        let oldRows = offsets.count - 1
         if added.isEmpty {
-            guard rows > offsets.count - 1 else { return self }
+            guard rows > oldRows else { return self }
             let end = offsets.last ?? 0
-            return ImpressionLog(offsets: offsets + repeatElement(end, count: rows - (offsets.count - 1)), candidates: candidates, times: times)
+            return ImpressionLog(offsets: offsets + repeatElement(end, count: rows - oldRows), candidates: candidates, times: times)
         }
         let latest = max(times.max() ?? 0, added.map(\.time).max() ?? 0)
         let since = latest - ImpressionHistory.maxAge
-        var u: [UserIndex] = [], c: [UserIndex] = [], t: [Timestamp] = []
-        for r in 0..<(offsets.count - 1) {
-            for k in offsets[r]..<offsets[r + 1] where times[k] >= since {
-                u.append(UserIndex(r))
-                c.append(candidates[k])
-                t.append(times[k])
+        let new = added.filter { $0.time >= since }.sorted { ($0.user, $0.candidate, $0.time) < ($1.user, $1.candidate, $1.time) }
+        var o = [Int](repeating: 0, count: rows + 1), c: [UserIndex] = [], t: [Timestamp] = []
+        c.reserveCapacity(candidates.count + new.count)
+        t.reserveCapacity(candidates.count + new.count)
+        var j = 0
+        for r in 0..<rows {
+            var k = r < oldRows ? offsets[r] : 0
+            let end = r < oldRows ? offsets[r + 1] : 0
+            while j < new.count, Int(new[j].user) == r {
+                let x = new[j]
+                while k < end, (candidates[k], times[k]) <= (x.candidate, x.time) {
+                    if times[k] >= since { c.append(candidates[k]); t.append(times[k]) }
+                    k += 1
+                }
+                c.append(x.candidate)
+                t.append(x.time)
+                j += 1
             }
+            while k < end {
+                if times[k] >= since { c.append(candidates[k]); t.append(times[k]) }
+                k += 1
+            }
+            o[r + 1] = c.count
         }
-        for x in added where x.time >= since {
-            u.append(x.user)
-            c.append(x.candidate)
-            t.append(x.time)
-        }
-        return ImpressionLog(rows: rows, users: u, candidates: c, times: t)
+        return ImpressionLog(offsets: o, candidates: c, times: t)
     }
 
     private init(offsets: [Int], candidates: [UserIndex], times: [Timestamp]) {

@@ -31,7 +31,9 @@ import TestThreads
         defer { dir.remove() }
         let store = try SQLiteStore(path: dir.path + "/s.sqlite")
         var rng = SeededRandom(seed: seed)
-        func user() -> String { "u\(rng.next() % 40)" }
+        // Users made along the way are picked too: edits to rows past the snapshot's last user.
+        var known = (0..<40).map { "u\($0)" }
+        func user() -> String { known[Int(rng.next() % UInt64(known.count))] }
         func post() -> String { "p\(rng.next() % 30)" }
         // A first state with some of everything, read in full: the base the replay starts from.
         var t: Timestamp = 1_700_000_000
@@ -47,8 +49,14 @@ import TestThreads
                 case 7: return .setFlags(user: user(), flags: UserFlags(rawValue: UInt8(rng.next() % 4)), at: t)
                 case 8: return .dismiss(user: user(), candidate: user(), reason: .notInterested, at: t)
                 case 9: return .undismiss(user: user(), candidate: user(), at: t)
-                case 10: return .impression(user: user(), candidate: user(), surface: "home", at: t - Timestamp(rng.next() % 200_000))
-                default: return .user(id: "n\(rng.next() % 1_000)", createdAt: t)
+                case 10:
+                    // A quarter shown long ago: outside the 90-day window once time has moved on.
+                    let age = rng.next() % 4 == 0 ? Timestamp(95 * 86_400) : Timestamp(rng.next() % 200_000)
+                    return .impression(user: user(), candidate: user(), surface: "home", at: t - age)
+                default:
+                    let id = "n\(rng.next() % 1_000)"
+                    known.append(id)
+                    return .user(id: id, createdAt: t)
                 }
             }
         }
@@ -62,6 +70,8 @@ import TestThreads
         for _ in 0..<40 { _ = try? await store.append([.interaction(user: user(), post: post(), kind: .like, at: t)]) }
         var snapshot = try await store.loadSnapshot().snapshot
         for round in 0..<3 {
+            // Round 1 starts 91 days on: the impressions' window moves past earlier showings.
+            if round == 1 { t += 91 * 86_400 }
             await append(events(200))
             for _ in 0..<30 {
                 t += 7
@@ -86,6 +96,57 @@ import TestThreads
                 "a user index out of order")
         #expect(SnapshotDelta(changes: [Change(version: 0, operation: .user, a: 0, b: 0, detail: 0, timestamp: 0)], after: empty) == nil,
                 "a version not after the snapshot's")
+    }
+
+    /// Hand-made sequences within one delta: a follow made, dropped and made again (the last time
+    /// counts), a new user's rows edited, interactions with a post made in the same delta merged
+    /// with older ones of the same author, a showing outside the window dropped.
+    @Test func oneDeltaWithRefollowsNewUsersAndNewPostsEqualsABuild() throws {
+        var c = Snapshot.Columns()
+        c.version = 10
+        c.userCount = 3
+        c.userFlags = [[], [], []]
+        c.userCreatedAt = [1, 2, 3]
+        for (a, b, t) in [(0, 1, 5), (1, 2, 6), (2, 0, 7)] as [(Int32, Int32, Timestamp)] { c.append(Follow(follower: a, followee: b, createdAt: t)) }
+        c.postAuthor = [1]
+        c.postCreatedAt = [4]
+        c.append(Interaction(user: 0, post: 0, kind: .view, timestamp: 8))
+        let day: Timestamp = 86_400
+        c.impressionUser = [0]
+        c.impressionCandidate = [2]
+        c.impressionTime = [9]
+        let base = Snapshot.build(c)
+        let changes: [(Change.Operation, Int32, Int32, UInt8, Timestamp)] = [
+            (.unfollow, 0, 1, 0, 20), (.follow, 0, 1, 0, 21), (.unfollow, 1, 2, 0, 22),
+            (.user, 3, 0, 0, 23), (.follow, 3, 0, 0, 24), (.follow, 1, 3, 0, 25), (.block, 3, 2, 0, 26),
+            (.post, 1, 1, 0, 27), (.interaction, 0, 1, Interaction.Kind.like.rawValue, 28),
+            (.interaction, 3, 1, Interaction.Kind.click.rawValue, 29), (.interaction, 0, 0, Interaction.Kind.comment.rawValue, 30),
+            (.setFlags, 3, 0, UserFlags.reported.rawValue, 31), (.impression, 3, 1, 0, 100 * day), (.impression, 0, 2, 0, 95 * day),
+        ]
+        let log = changes.enumerated().map { i, x in Change(version: 11 + Int64(i), operation: x.0, a: x.1, b: x.2, detail: x.3, timestamp: x.4) }
+        let patched = try #require(SnapshotDelta(changes: log, after: base).flatMap { base.applying($0) })
+
+        var d = Snapshot.Columns()
+        d.version = 10 + Int64(changes.count)
+        d.userCount = 4
+        d.userFlags = [[], [], [], .reported]
+        d.userCreatedAt = [1, 2, 3, 23]
+        for (a, b, t) in [(0, 1, 21), (2, 0, 7), (3, 0, 24), (1, 3, 25)] as [(Int32, Int32, Timestamp)] { d.append(Follow(follower: a, followee: b, createdAt: t)) }
+        d.blockUser = [3]
+        d.blockBlocked = [2]
+        d.postAuthor = [1, 1]
+        d.postCreatedAt = [4, 27]
+        for (u, p, k, t) in [(0, 0, .view, 8), (0, 1, .like, 28), (3, 1, .click, 29), (0, 0, .comment, 30)] as [(Int32, Int32, Interaction.Kind, Timestamp)] {
+            d.append(Interaction(user: u, post: p, kind: k, timestamp: t))
+        }
+        // The window ends 90 days before the latest showing (day 100): the one at time 9 drops out.
+        d.impressionUser = [3, 0]
+        d.impressionCandidate = [1, 2]
+        d.impressionTime = [100 * day, 95 * day]
+        let built = Snapshot.build(d)
+        let a = Self.fields(patched), b = Self.fields(built)
+        for key in b.keys.sorted() { #expect(a[key] == b[key], "\(key): patched \(a[key] ?? []), built \(b[key] ?? [])") }
+        #expect(patched.engagements(of: 0).count == 1 && patched.engagements(of: 0).first?.count == 3, "three interactions with author 1's posts")
     }
 
     /// A delta naming a user or post the snapshot and the delta do not have is refused, not a crash.

@@ -41,9 +41,11 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     /// with `retrainIn: server`, the training's own thread.
     public var retrainIdle = true
     /// Rebuild by folding the store's change log since the previous snapshot into it (the default)
-    /// instead of reading every table and building anew; the first rebuild, one after a bulk
-    /// import, and one that retrains in this process (it needs the raw interaction log) read them
-    /// all. Costs no memory beyond the served snapshot's.
+    /// instead of reading every table and building anew. Every table is read at the first rebuild,
+    /// after a bulk import, after more than 2,000,000 changes, when the log does not apply to the
+    /// snapshot (logged as a warning), at a retraining in this process (it needs the raw
+    /// interaction log), and at every rebuild when this is false. Costs no memory beyond the
+    /// served snapshot's.
     public var replayRebuilds = true
     /// The CPU niceness of the thread that reads and builds a new snapshot (0…19): a rebuild of a
     /// large store takes seconds of CPU, and at 10 requests keep the cores first.

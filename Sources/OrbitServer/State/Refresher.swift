@@ -68,7 +68,7 @@ actor Refresher {
     private let trainingGate = AsyncGate()
     private(set) var lastReport: RefreshReport?
     private var rebuilding = false
-    /// The snapshot last built, with its catalog: the next rebuild brings it forward by the change
+    /// The snapshot in service, with its catalog: the next rebuild brings it forward by the change
     /// log (`replayRebuilds`). The served engine holds the same arrays, so keeping it costs nothing.
     private var base: LoadedSnapshot?
     /// True while a retraining child process runs.
@@ -142,7 +142,6 @@ actor Refresher {
         // priority: the rebuild takes the CPU that requests leave (SQLite's reads run on the
         // thread that asks).
         let (loaded, columns, replayed) = try await patchedOrRead(nice: nice, columns: retrain)
-        base = configuration.replayRebuilds ? loaded : nil
         let loadSeconds = Date().timeIntervalSince(start)
         var models = state.current?.engine.models ?? ModelSet()
         var trainSeconds = child?.seconds
@@ -180,6 +179,9 @@ actor Refresher {
         let engine = try await Self.onThread(nice: nice) { [builder, models] in builder.build(loaded, models: models) }
         let previous = state.current
         try await sync.install(engine)
+        // Only a snapshot in service becomes the next base: one from a rebuild that failed later
+        // would be held beside the served one until the next rebuild.
+        base = configuration.replayRebuilds ? loaded : nil
         Self.release(previous, nice: nice)
         let report = RefreshReport(
             snapshotVersion: loaded.snapshot.version, users: loaded.snapshot.userCount,
@@ -219,19 +221,39 @@ actor Refresher {
             let page = try await store.changes(since: changes.last?.version ?? base.snapshot.version, limit: 10_000)
             changes += page
             if page.count < 10_000 { break }
-            if changes.count > 2_000_000 { return nil }
+            if changes.count > 2_000_000 {
+                logger.notice("rebuild reads every table: more than 2,000,000 changes since the last snapshot")
+                return nil
+            }
         }
-        let snapshot = try await Self.onThread(nice: nice) { [base, changes] () -> Snapshot? in
-            SnapshotDelta(changes: changes, after: base.snapshot).flatMap { base.snapshot.applying($0) }
+        let outcome = try await Self.onThread(nice: nice) { [base, changes] () -> (Snapshot?, bulk: Bool) in
+            guard let delta = SnapshotDelta(changes: changes, after: base.snapshot) else {
+                return (nil, changes.contains { $0.operation == .bulkImport })
+            }
+            return (base.snapshot.applying(delta), false)
         }
-        guard let snapshot else { return nil }
+        guard let snapshot = outcome.0 else {
+            // A bulk import is expected to need a full read; anything else means the change log
+            // does not follow the snapshot (an index out of order or out of range).
+            if outcome.bulk {
+                logger.info("rebuild reads every table: a bulk import since the last snapshot")
+            } else {
+                logger.warning("rebuild reads every table: the change log does not apply to the last snapshot (an index out of order or range)",
+                               metadata: ["snapshot_version": "\(base.snapshot.version)", "changes": "\(changes.count)"])
+            }
+            return nil
+        }
         var catalog = base.catalog
         if snapshot.userCount > catalog.users.count || snapshot.postCount > catalog.posts.count {
             let (users, posts) = try await store.externalIDs(usersFrom: Int32(catalog.users.count), postsFrom: Int32(catalog.posts.count))
-            for id in users.prefix(snapshot.userCount - catalog.users.count) { _ = catalog.users.intern(id) }
-            for id in posts.prefix(snapshot.postCount - catalog.posts.count) { _ = catalog.posts.intern(id) }
+            for id in users.prefix(max(0, snapshot.userCount - catalog.users.count)) { _ = catalog.users.intern(id) }
+            for id in posts.prefix(max(0, snapshot.postCount - catalog.posts.count)) { _ = catalog.posts.intern(id) }
         }
-        guard catalog.users.count == snapshot.userCount, catalog.posts.count == snapshot.postCount else { return nil }
+        guard catalog.users.count == snapshot.userCount, catalog.posts.count == snapshot.postCount else {
+            logger.warning("rebuild reads every table: the store named fewer new users or posts than the change log made",
+                           metadata: ["users": "\(catalog.users.count)/\(snapshot.userCount)", "posts": "\(catalog.posts.count)/\(snapshot.postCount)"])
+            return nil
+        }
         return (LoadedSnapshot(snapshot: snapshot, catalog: catalog), changes.count)
     }
 

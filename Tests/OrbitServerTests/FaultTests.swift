@@ -559,7 +559,11 @@ enum RawTCP {
         let idleSeconds = 8
         let server = try await ServeProcess.start(dir: f.dir, extra: ["--idle-seconds", "\(idleSeconds)"])
         defer { server.kill() }
-        try await withHTTPClient { client in
+        // The client drops a pooled connection after 2 s idle, well before the server's own
+        // timeout: otherwise a request could be sent on a connection the server is closing as
+        // idle (accepting the thousand connections below takes up to 15 s on a loaded machine),
+        // and fail with remoteConnectionClosed, as a CI run did.
+        try await withHTTPClient(idle: .seconds(2)) { client in
             try await server.waitUntilReady(client)
             // A thousand connections that never send a byte, and a hundred that stall mid-request.
             var idle: [Int32] = []

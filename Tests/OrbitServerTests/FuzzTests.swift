@@ -28,10 +28,10 @@ struct BodyCut: Error {
 /// these tests time requests (a connect timeout, a SIGTERM sent mid-flood), and on `TestExecutor.tests`
 /// their tasks would wait behind tests that compute.
 func withHTTPClient<T: Sendable>(
-    connections: Int = 8, connect: TimeAmount = .seconds(5), _ body: (HTTPClient) async throws -> T
+    connections: Int = 8, connect: TimeAmount = .seconds(5), idle: TimeAmount = .seconds(30), _ body: (HTTPClient) async throws -> T
 ) async throws -> T {
     var configuration = HTTPClient.Configuration()
-    configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
+    configuration.connectionPool = .init(idleTimeout: idle, concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
     configuration.timeout = .init(connect: connect, read: .seconds(20))
     let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     return try await withTaskExecutorPreference(TestExecutor.servers) {

@@ -96,7 +96,7 @@ enum OpenAPIDocument {
         if r.path == "/v1/admin/refresh" {
             out["202"] = ["description": "started", "content": ["application/json": ["schema": object(["started": boolean], required: ["started"])]]]
             out["500"] = error("the refresh failed; the previous engine keeps serving")
-            out["409"] = error("a refresh is already running")
+            out["409"] = error("a rebuild is already running, or, with retrain=true, a retraining")
         }
         return out
     }

@@ -494,10 +494,10 @@ struct API: Sendable {
         let q = Query(request)
         let retrain = try q.bool("retrain"), wait = try q.bool("wait")
         let refresher = service.refresher
-        // One refresh at a time: a second one would only queue behind it (and a client retrying
-        // 202s would pile them up), so it is refused until the running one ends.
-        if await refresher.running {
-            throw APIError(.conflict, "refresh_running", "a refresh is running; GET /v1/model says when it ends (refreshing: false), then retry")
+        // A refresh that would only queue behind a running one is refused (a client retrying
+        // 202s would pile them up); a plain rebuild goes ahead during a retraining child.
+        if let why = await refresher.refusal(retrain: retrain) {
+            throw APIError(.conflict, "refresh_running", why)
         }
         if wait {
             do {

@@ -76,6 +76,17 @@ actor Refresher {
     /// True while a rebuild or a retraining runs.
     var running: Bool { rebuilding || trainingInChild }
 
+    /// Why a refresh asked for now is refused, or nil when it may start. One rebuild at a time
+    /// (a second would only queue behind it) and one retraining; a plain rebuild goes ahead while
+    /// a retraining child trains, as the scheduled ones do, and keeps the models in service.
+    func refusal(retrain: Bool) -> String? {
+        if rebuilding { return "a snapshot rebuild is running; GET /v1/model says when it ends (refreshing: false), then retry" }
+        if retrain && trainingInChild {
+            return "a retraining is running; GET /v1/model says when it ends (refreshing: false), then retry, or ask for a rebuild without retrain"
+        }
+        return nil
+    }
+
     init(store: any Store, sync: Synchronizer, state: StateBox, configuration: ServerConfiguration, logger: Logger, metrics: ServerMetrics,
          executable: String?) {
         self.executable = executable

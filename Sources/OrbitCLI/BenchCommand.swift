@@ -57,7 +57,7 @@ struct Bench: AsyncParsableCommand {
     var grouped = false
 
     @Option(help: "ingest: follows per batch (one transaction each).") var batch: Int = 10
-    @Option(help: "rebuild: rounds of replay and build to time.") var rounds: Int = 3
+    @Option(help: "rebuild: rounds of changes folded into the snapshot and engine builds to time.") var rounds: Int = 3
     @Option(help: "ingest: what a committed batch survives on SQLite: full (power loss) or normal (process crash).")
     var durability: Durability = .full
 
@@ -76,10 +76,7 @@ struct Bench: AsyncParsableCommand {
         print(String(format: "snapshot: %d users, %d follows, %d posts (%.1f s)", s.userCount, s.followees.edgeCount, s.postCount,
                      Date().timeIntervalSince(t)))
         t = Date()
-        let set = try model.map { path -> ModelSet in
-            guard let m = try ModelFiles(followModel: path, clickModel: "").loadFollow() else { throw EngineError.unreadableFile(path: path, cause: "no such file") }
-            return m
-        } ?? ModelSet()
+        let set = try loadModels()
         if set.follow != nil {
             let beside = [set.relations == nil ? nil : "its relation index", set.ranker == nil ? nil : "its ranker"].compactMap { $0 }
             print(String(format: "model loaded (%.1f s)%@", Date().timeIntervalSince(t), beside.isEmpty ? "" : " with " + beside.joined(separator: " and ")))
@@ -182,6 +179,14 @@ struct Bench: AsyncParsableCommand {
         }
     }
 
+    /// The follow model named by --model, with what is beside it; none without --model.
+    func loadModels() throws -> ModelSet {
+        try model.map { path -> ModelSet in
+            guard let m = try ModelFiles(followModel: path, clickModel: "").loadFollow() else { throw EngineError.unreadableFile(path: path, cause: "no such file") }
+            return m
+        } ?? ModelSet()
+    }
+
     func runTrain() throws {
         let dims = shape.split(separator: ",").compactMap { Int($0) }
         guard dims.count == 3, dims.allSatisfy({ $0 > 0 }) else { throw ValidationError("--shape is USERS,ITEMS,POSITIVES") }
@@ -266,10 +271,7 @@ struct Bench: AsyncParsableCommand {
         t = Date()
         var snapshot = Snapshot.build(columns)
         print(String(format: "snapshot built from every row (a full rebuild's build): %.2f s", Date().timeIntervalSince(t)))
-        let set = try model.map { path -> ModelSet in
-            guard let m = try ModelFiles(followModel: path, clickModel: "").loadFollow() else { throw EngineError.unreadableFile(path: path, cause: "no such file") }
-            return m
-        } ?? ModelSet()
+        let set = try loadModels()
         var config = BlendConfig()
         config.expansion = expansion.limits
         let builder = EngineBuilder(blend: config, scorerThreads: 1)

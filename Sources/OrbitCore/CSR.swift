@@ -164,6 +164,13 @@ enum RowLayout {
         }
         return newOffsets
     }
+
+    /// The distinct rows of row keys sorted ascending: `editedRows` for `patch`.
+    static func distinct(_ sortedRows: some Sequence<Int32>) -> [Int] {
+        var out: [Int] = []
+        for r in sortedRows where out.last != Int(r) { out.append(Int(r)) }
+        return out
+    }
 }
 
 extension CSR {
@@ -185,12 +192,10 @@ extension CSR {
         var t: [Int32] = [], ts: [Timestamp] = []
         t.reserveCapacity(targets.count + edits.count)
         if carrying { ts.reserveCapacity(targets.count + edits.count) }
-        var editedRows: [Int] = []
-        for (k, e) in edits.enumerated() where k == 0 || edits[k - 1].row != e.row { editedRows.append(Int(e.row)) }
         var next = 0
         let old = times
         let offsets = RowLayout.patch(
-            offsets: offsets, rows: rows, editedRows: editedRows,
+            offsets: offsets, rows: rows, editedRows: RowLayout.distinct(edits.lazy.map(\.row)),
             copy: { r in
                 t.append(contentsOf: targets[r])
                 if carrying { ts.append(contentsOf: old[r]) }

@@ -104,8 +104,8 @@ extension Snapshot {
         for i in delta.interactions { kindCounts[Int(i.post) * Self.kindCount + Int(i.kind)] += 1 }
         var seen = seenPosts
         if !delta.interactions.isEmpty || n > userCount {
-            let pairs = Set(delta.interactions.map { UserPair($0.user, $0.post) })
-            seen = seenPosts.patched(rows: n, edits: RowEdit.sorted(pairs.map { RowEdit(row: $0.a, target: $0.b, keep: true, time: 0) }))
+            let userPosts = Set(delta.interactions.map { UserPair($0.user, $0.post) })
+            seen = seenPosts.patched(rows: n, edits: RowEdit.sorted(userPosts.map { RowEdit(row: $0.a, target: $0.b, keep: true, time: 0) }))
         }
         let (engOffsets, eng) = patchedEngagement(rows: n, added: delta.interactions, authors: authors)
 
@@ -131,10 +131,8 @@ extension Snapshot {
         var values: [AuthorEngagement] = []
         values.reserveCapacity(engagement.count + items.count)
         var next = 0
-        var editedRows: [Int] = []
-        for (k, x) in items.enumerated() where k == 0 || items[k - 1].user != x.user { editedRows.append(Int(x.user)) }
         let offsets = RowLayout.patch(
-            offsets: engagementOffsets, rows: n, editedRows: editedRows,
+            offsets: engagementOffsets, rows: n, editedRows: RowLayout.distinct(items.lazy.map(\.user)),
             copy: { values.append(contentsOf: engagement[$0]) },
             rewrite: { row, old in
                 let rowStart = values.count

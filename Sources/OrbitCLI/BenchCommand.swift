@@ -13,8 +13,10 @@ struct Bench: AsyncParsableCommand {
         abstract: "Measure request latency (who to follow, mixed feed) or model scoring speed on the store's data.",
         discussion: """
             follow: times `recommend` for --requests users drawn at random (seeded) among users with behaviour, with the
-              model logic --logic, and prints p50 / p90 / p99 / max in milliseconds. Build with -c release.
-            feed: the same for the mixed feed (--posts posts, then users up to --k).
+              model logic --logic, and prints p50 / p90 / p99 / max in milliseconds, then a digest of every answer's
+              ids and scores: two builds that print the same digest on the same store, model and seed gave the same
+              answers. Build with -c release.
+            feed: the same for the mixed feed (--posts posts, then users up to --k), digest included.
             similar: the same for "accounts like @x" (GET /v1/users/{id}/similar) with --k accounts, for anchors drawn
               at random among accounts with followers (seeded); with --model, the embeddings reorder the overlap.
             score: scores every user as a candidate for --requests users with the batched scorer (the simple logic's
@@ -102,21 +104,32 @@ struct Bench: AsyncParsableCommand {
             break  // handled before the snapshot is loaded
         case .follow:
             _ = rec.recommend(user: users[0], k: k, explain: explain)  // warm up
+            var digest = AnswerDigest()
             for u in users {
                 let start = DispatchTime.now().uptimeNanoseconds
                 let answer = rec.recommend(user: u, k: k, explain: explain)
                 ms.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
                 precondition(!answer.items.isEmpty || s.userCount < 50)
+                for item in answer.items { digest.add(item.user, item.score) }
             }
             report("who to follow (logic \(logic.rawValue), k \(k))", ms)
+            print("answers digest: \(digest)")
         case .feed:
+            var digest = AnswerDigest()
             for u in users {
                 let start = DispatchTime.now().uptimeNanoseconds
                 let feed = engine.feed(user: u, k: k, posts: posts)
                 ms.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
                 precondition(feed.count <= k)
+                for item in feed {
+                    switch item {
+                    case .post(let p): digest.add(-1 - p.post, p.score)
+                    case .user(let r): digest.add(r.user, r.score)
+                    }
+                }
             }
             report("mixed feed (\(posts) posts then users, k \(k), logic \(logic.rawValue))", ms)
+            print("answers digest: \(digest)")
         case .similar:
             let followed = (0..<Int32(s.userCount)).filter { s.followers.degree($0) > 0 && s.userFlags[Int($0)].isEmpty }
             let anchors = (0..<requests).map { _ in followed[gen.below(followed.count)] }
@@ -305,6 +318,18 @@ struct Bench: AsyncParsableCommand {
             print(String(format: "round %d: %d changes folded into the snapshot in %.2f s, engine built in %.2f s: %.2f s in all (%d follows)",
                          round, requests, patchSeconds, engineSeconds, patchSeconds + engineSeconds, engine.snapshot.followees.edgeCount))
         }
+    }
+
+    /// FNV-1a over every answer's ids and scores, in order: two builds that print the same digest for
+    /// the same store, model and seed gave the same answers, so a speed-up can be checked to change none.
+    struct AnswerDigest: CustomStringConvertible {
+        private var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        mutating func add(_ id: Int32, _ score: Float) {
+            for byte in withUnsafeBytes(of: (id.littleEndian, score.bitPattern.littleEndian), Array.init) {
+                h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+            }
+        }
+        var description: String { String(h, radix: 16) }
     }
 
     func report(_ title: String, _ ms: [Double]) {

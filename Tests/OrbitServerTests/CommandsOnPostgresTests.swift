@@ -38,6 +38,13 @@ struct CommandsOnPostgresTests {
             #expect(eval.out.contains("baseline: adamic_adar"), "\(eval.out.suffix(500))")
             let bench = try await OrbitCommand.succeed(["bench", "follow", "--store", store, "--model", dir + "/follow.model", "--requests", "20"], in: dir)
             #expect(bench.out.contains("p99"), "\(bench.out)")
+            // The answers digest is what a speed-up is checked against: the same on a second run, another for other users.
+            func digest(_ out: String) -> Substring? { out.split(separator: "\n").first { $0.hasPrefix("answers digest: ") } }
+            let again = try await OrbitCommand.succeed(["bench", "follow", "--store", store, "--model", dir + "/follow.model", "--requests", "20"], in: dir)
+            let others = try await OrbitCommand.succeed(
+                ["bench", "follow", "--store", store, "--model", dir + "/follow.model", "--requests", "20", "--seed", "4"], in: dir)
+            #expect(digest(bench.out) != nil && digest(again.out) == digest(bench.out), "\(bench.out)\n\(again.out)")
+            #expect(digest(others.out) != nil && digest(others.out) != digest(bench.out), "\(others.out)")
             try await OrbitCommand.succeed(["stats", "--store", store], in: dir)
             // A store that does not exist is an error naming the cause, not an empty answer.
             let missing = try await OrbitCommand.run(["recommend", "--store", dir + "/nothing.sqlite", "--user", "u3"], in: dir)

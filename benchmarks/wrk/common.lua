@@ -18,8 +18,20 @@ function random_user()
   return "u" .. math.random(0, users - 1)
 end
 
+-- ARRIVALS: how the pause is drawn. fixed (default): every pause is PAUSE_MS, so clients answered
+-- together come back together; exponential: mean PAUSE_MS, as independent clients would;
+-- uniform: 0 to 2 x PAUSE_MS (BENCHMARKS.md compares the three).
+local arrivals = os.getenv("ARRIVALS") or "fixed"
 if pause > 0 then
-  function delay() return pause end
+  if arrivals == "fixed" then
+    function delay() return pause end
+  elseif arrivals == "exponential" then
+    function delay() return math.floor(-pause * math.log(1 - math.random()) + 0.5) end
+  elseif arrivals == "uniform" then
+    function delay() return math.random(0, 2 * pause) end
+  else
+    error("ARRIVALS must be fixed, exponential or uniform (got " .. arrivals .. ")")
+  end
 end
 
 function done(summary, latency, requests)

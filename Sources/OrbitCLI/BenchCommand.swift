@@ -110,6 +110,7 @@ struct Bench: AsyncParsableCommand {
                 let answer = rec.recommend(user: u, k: k, explain: explain)
                 ms.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
                 precondition(!answer.items.isEmpty || s.userCount < 50)
+                digest.answer(count: answer.items.count)
                 for item in answer.items { digest.add(item.user, item.score) }
             }
             report("who to follow (logic \(logic.rawValue), k \(k))", ms)
@@ -121,6 +122,7 @@ struct Bench: AsyncParsableCommand {
                 let feed = engine.feed(user: u, k: k, posts: posts)
                 ms.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
                 precondition(feed.count <= k)
+                digest.answer(count: feed.count)
                 for item in feed {
                     switch item {
                     case .post(let p): digest.add(-1 - p.post, p.score)
@@ -320,14 +322,19 @@ struct Bench: AsyncParsableCommand {
         }
     }
 
-    /// FNV-1a over every answer's ids and scores, in order: two builds that print the same digest for
-    /// the same store, model and seed gave the same answers, so a speed-up can be checked to change none.
+    /// FNV-1a over every answer's length, ids and scores, in order: two builds that print the same
+    /// digest for the same store, model and seed gave the same answers, so a speed-up can be checked
+    /// to change none.
     struct AnswerDigest: CustomStringConvertible {
         private var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        private mutating func add(_ word: UInt64) {
+            for shift in stride(from: 0, to: 64, by: 8) { h = (h ^ (word >> UInt64(shift) & 0xff)) &* 0x0000_0100_0000_01b3 }
+        }
+        /// Starts an answer of `count` items.
+        mutating func answer(count: Int) { add(UInt64(truncatingIfNeeded: count)) }
+        /// One item of the answer: a user (or, negated, a post) and its score.
         mutating func add(_ id: Int32, _ score: Float) {
-            for byte in withUnsafeBytes(of: (id.littleEndian, score.bitPattern.littleEndian), Array.init) {
-                h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
-            }
+            add(UInt64(UInt32(bitPattern: id)) << 32 | UInt64(score.bitPattern))
         }
         var description: String { String(h, radix: 16) }
     }

@@ -14,8 +14,8 @@ struct Bench: AsyncParsableCommand {
         discussion: """
             follow: times `recommend` for --requests users drawn at random (seeded) among users with behaviour, with the
               model logic --logic, and prints p50 / p90 / p99 / max in milliseconds, then a digest of every answer's
-              ids and scores: two builds that print the same digest on the same store, model and seed gave the same
-              answers. Build with -c release.
+              length, ids and scores: two builds that print the same digest on the same store, model and seed gave
+              the same answers. Build with -c release.
             feed: the same for the mixed feed (--posts posts, then users up to --k), digest included.
             similar: the same for "accounts like @x" (GET /v1/users/{id}/similar) with --k accounts, for anchors drawn
               at random among accounts with followers (seeded); with --model, the embeddings reorder the overlap.

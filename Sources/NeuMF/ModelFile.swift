@@ -195,10 +195,16 @@ extension NeuMFModel {
 }
 
 /// FNV-1a over 64-bit little-endian words (bytes for a tail shorter than 8); streaming inputs
-/// must be word-aligned except the last, which the header padding guarantees.
-struct FNV64 {
-    var value: UInt64 = 0xCBF2_9CE4_8422_2325
+/// must be word-aligned except the last, which the header padding guarantees. Also the digest of
+/// answers that `orbit bench` prints.
+package struct FNV64 {
+    package private(set) var value: UInt64 = 0xCBF2_9CE4_8422_2325
     static let prime: UInt64 = 0x0000_0100_0000_01B3
+
+    package init() {}
+
+    /// One 64-bit word, as `update` hashes eight little-endian bytes.
+    package mutating func update(word: UInt64) { value = (value ^ word) &* Self.prime }
 
     mutating func update(_ bytes: UnsafeRawBufferPointer) {
         let n = bytes.count

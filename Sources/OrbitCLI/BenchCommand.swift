@@ -322,21 +322,18 @@ struct Bench: AsyncParsableCommand {
         }
     }
 
-    /// FNV-1a over every answer's length, ids and scores, in order: two builds that print the same
-    /// digest for the same store, model and seed gave the same answers, so a speed-up can be checked
-    /// to change none.
+    /// FNV-1a (the model files' `FNV64`) over every answer's length, ids and scores, in order: two
+    /// builds that print the same digest for the same store, model and seed gave the same answers,
+    /// so a speed-up can be checked to change none.
     struct AnswerDigest: CustomStringConvertible {
-        private var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        private mutating func add(_ word: UInt64) {
-            for shift in stride(from: 0, to: 64, by: 8) { h = (h ^ (word >> UInt64(shift) & 0xff)) &* 0x0000_0100_0000_01b3 }
-        }
+        private var hash = FNV64()
         /// Starts an answer of `count` items.
-        mutating func answer(count: Int) { add(UInt64(truncatingIfNeeded: count)) }
+        mutating func answer(count: Int) { hash.update(word: UInt64(truncatingIfNeeded: count)) }
         /// One item of the answer: a user (or, negated, a post) and its score.
         mutating func add(_ id: Int32, _ score: Float) {
-            add(UInt64(UInt32(bitPattern: id)) << 32 | UInt64(score.bitPattern))
+            hash.update(word: UInt64(UInt32(bitPattern: id)) << 32 | UInt64(score.bitPattern))
         }
-        var description: String { String(h, radix: 16) }
+        var description: String { String(hash.value, radix: 16) }
     }
 
     func report(_ title: String, _ ms: [Double]) {
